@@ -1,0 +1,440 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// maxRequestSize is Core's resources.maxSize: larger JSON requests are refused with 413.
+const maxRequestSize = 64 << 20
+
+// filler is the text generated answers cycle through when the deployment has no Reply.
+const filler = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. "
+
+// readRequest checks a deployment POST the way Core does (415 without a JSON content type,
+// 413 over the size limit, 400 on bad JSON) and decodes its body. It answers the failure
+// itself and returns nil then.
+func readRequest(w http.ResponseWriter, r *http.Request) map[string]any {
+	if !strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "application/json") {
+		plain(w, http.StatusUnsupportedMediaType, "Only application/json is supported")
+		return nil
+	}
+	if r.ContentLength > maxRequestSize {
+		plain(w, http.StatusRequestEntityTooLarge, "Request body is too large")
+		return nil
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestSize))
+	dec.UseNumber()
+	var body map[string]any
+	if err := dec.Decode(&body); err != nil || body == nil {
+		plain(w, http.StatusBadRequest, "")
+		return nil
+	}
+	return body
+}
+
+// fault answers with the deployment's configured HTTP error when it applies to request number
+// n, and reports whether it did.
+func (d *deployment) fault(w http.ResponseWriter, n int) bool {
+	if d.Status == 0 || (d.FailTimes > 0 && n > d.FailTimes) {
+		return false
+	}
+	if d.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfter))
+	}
+	msg := http.StatusText(d.Status)
+	if d.Status == http.StatusTooManyRequests {
+		msg = "Hit token rate limit. Minute limit: 120 / 100 tokens."
+	}
+	jsonError(w, d.Status, errorBody{Message: msg, Code: strconv.Itoa(d.Status),
+		DisplayMessage: "The deployment " + d.ID + " is not available right now."})
+	return true
+}
+
+// serveChat answers POST …/chat/completions for request number n of deployment d.
+func (e *Emulator) serveChat(w http.ResponseWriter, r *http.Request, d *deployment, n int) {
+	req := readRequest(w, r)
+	if req == nil || d.fault(w, n) {
+		return
+	}
+	if d.EmbeddingDimensions > 0 {
+		jsonError(w, http.StatusBadRequest, errorBody{Message: "Deployment " + d.ID + " is an embeddings model",
+			Type: "invalid_request_error"})
+		return
+	}
+	for k, v := range d.Defaults {
+		if _, ok := req[k]; !ok {
+			req[k] = v
+		}
+	}
+	if msgs, ok := req["messages"].([]any); !ok || len(msgs) == 0 {
+		jsonError(w, http.StatusBadRequest, errorBody{Message: "messages must be a non-empty array",
+			Type: "invalid_request_error", Param: "messages"})
+		return
+	}
+	w.Header().Set("X-Upstream-Attempts", "1")
+	a := newAnswer(d, req, n)
+	if stream, _ := req["stream"].(bool); stream {
+		a.stream(r.Context(), w)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.block())
+}
+
+// answer is one chat completion being produced.
+type answer struct {
+	d       *deployment
+	id      string
+	created int64
+	text    string   // the whole reply
+	pieces  []string // the reply cut into stream chunks
+	usage   map[string]int
+}
+
+func newAnswer(d *deployment, req map[string]any, n int) *answer {
+	text := d.Reply
+	generated := d.Chunks > 0 && d.ChunkSize > 0
+	if !generated && text == "" && len(d.ToolCalls) == 0 {
+		text = lastUserText(req["messages"].([]any))
+	}
+	var pieces []string
+	if generated {
+		pieces = generate(text, d.Chunks, d.ChunkSize)
+		text = strings.Join(pieces, "")
+	} else {
+		pieces = split(text, d.Chunks, d.ChunkSize)
+	}
+	prompt := max(1, countWords(req["messages"]))
+	completion := len(strings.Fields(text))
+	return &answer{
+		d: d, id: fmt.Sprintf("chatcmpl-emulator-%d", n), created: time.Now().Unix(),
+		text: text, pieces: pieces,
+		usage: map[string]int{"prompt_tokens": prompt, "completion_tokens": completion,
+			"total_tokens": prompt + completion},
+	}
+}
+
+// finishReason is "tool_calls" for a tool-calling deployment, else "stop".
+func (a *answer) finishReason() string {
+	if len(a.d.ToolCalls) > 0 {
+		return "tool_calls"
+	}
+	return "stop"
+}
+
+// block is the non-streaming response.
+func (a *answer) block() map[string]any {
+	msg := map[string]any{"role": "assistant", "content": a.text}
+	if len(a.d.ToolCalls) > 0 {
+		msg["tool_calls"] = json.RawMessage(a.d.ToolCalls)
+		if a.text == "" {
+			msg["content"] = nil
+		}
+	}
+	if len(a.d.CustomContent) > 0 {
+		msg["custom_content"] = json.RawMessage(a.d.CustomContent)
+	}
+	return map[string]any{
+		"id": a.id, "object": "chat.completion", "created": a.created, "model": a.d.ID,
+		"choices": []any{map[string]any{"index": 0, "finish_reason": a.finishReason(), "message": msg}},
+		"usage":   a.usage,
+	}
+}
+
+// chunk is one streamed event with delta and, on the last one, finish_reason and usage.
+func (a *answer) chunk(delta map[string]any, finish any, usage map[string]int) []byte {
+	c := map[string]any{
+		"id": a.id, "object": "chat.completion.chunk", "created": a.created, "model": a.d.ID,
+		"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}},
+	}
+	if usage != nil {
+		c["usage"] = usage
+	}
+	b, _ := json.Marshal(c)
+	return b
+}
+
+// stream sends the answer as SSE events, applying the deployment's delay and faults. It stops
+// when the client goes away.
+func (a *answer) stream(ctx context.Context, w http.ResponseWriter) {
+	d := a.d
+	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	send := func(data []byte) {
+		w.Write([]byte("data: "))
+		w.Write(data)
+		w.Write([]byte("\n\n"))
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	if d.Replay != "" {
+		replay(ctx, w, d)
+		return
+	}
+	first := map[string]any{"role": "assistant"}
+	if len(d.CustomContent) > 0 {
+		first["custom_content"] = json.RawMessage(d.CustomContent)
+	}
+	if len(d.ToolCalls) > 0 {
+		first["tool_calls"] = json.RawMessage(d.ToolCalls)
+	}
+	send(a.chunk(first, nil, nil))
+	for i, p := range a.pieces {
+		if d.StreamError != nil && d.StreamError.After == i {
+			a.streamError(send)
+			return
+		}
+		if d.CutAfter > 0 && d.CutAfter == i {
+			panic(http.ErrAbortHandler) // the server drops the connection mid-response
+		}
+		if !sleep(ctx, time.Duration(d.ChunkDelay)) {
+			return
+		}
+		send(a.chunk(map[string]any{"content": p}, nil, nil))
+	}
+	if d.StreamError != nil && d.StreamError.After >= len(a.pieces) {
+		a.streamError(send)
+		return
+	}
+	if d.CutAfter > 0 {
+		panic(http.ErrAbortHandler)
+	}
+	send(a.chunk(map[string]any{}, a.finishReason(), a.usage))
+	send([]byte("[DONE]"))
+}
+
+// streamError sends the configured mid-stream error event and [DONE], as aidial-sdk does.
+func (a *answer) streamError(send func([]byte)) {
+	se := a.d.StreamError
+	body := errorBody{Message: se.Message, Type: se.Type, Code: se.Code}
+	if body.Type == "" {
+		body.Type = "runtime_error"
+	}
+	b, _ := json.Marshal(map[string]errorBody{"error": body})
+	send(b)
+	send([]byte("[DONE]"))
+}
+
+// replay sends the deployment's SSE transcript event by event, waiting ChunkDelay before each.
+func replay(ctx context.Context, w http.ResponseWriter, d *deployment) {
+	b, err := os.ReadFile(d.Replay)
+	if err != nil {
+		fmt.Fprintf(w, "data: {\"error\":{\"message\":%q}}\n\n", "replay: "+err.Error())
+		return
+	}
+	flusher, _ := w.(http.Flusher)
+	for event := range bytes.SplitAfterSeq(b, []byte("\n\n")) {
+		if !sleep(ctx, time.Duration(d.ChunkDelay)) {
+			return
+		}
+		w.Write(event)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+}
+
+// sleep waits for d or until ctx ends, and reports whether the wait completed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// lastUserText is the text of the last user message: its string content, or its text parts
+// joined.
+func lastUserText(msgs []any) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m, _ := msgs[i].(map[string]any)
+		if m["role"] != "user" {
+			continue
+		}
+		return contentText(m["content"])
+	}
+	return ""
+}
+
+// contentText is the text of a message content: a string, or the text of its parts.
+func contentText(content any) string {
+	switch c := content.(type) {
+	case string:
+		return c
+	case []any:
+		var sb strings.Builder
+		for _, part := range c {
+			if p, ok := part.(map[string]any); ok && p["type"] == "text" {
+				s, _ := p["text"].(string)
+				sb.WriteString(s)
+			}
+		}
+		return sb.String()
+	}
+	return ""
+}
+
+// countWords counts the words of every message content, the emulator's token count.
+func countWords(msgs any) int {
+	list, _ := msgs.([]any)
+	n := 0
+	for _, m := range list {
+		if m, ok := m.(map[string]any); ok {
+			n += len(strings.Fields(contentText(m["content"])))
+		}
+	}
+	return n
+}
+
+// split cuts text into stream pieces whose concatenation is text: into chunks near-equal
+// pieces, into pieces of at most size bytes, or by default into words with their leading
+// spaces. Pieces never split a UTF-8 sequence.
+func split(text string, chunks, size int) []string {
+	if text == "" {
+		return nil
+	}
+	if chunks > 0 {
+		size = max(1, (len(text)+chunks-1)/chunks)
+	}
+	var out []string
+	if size > 0 {
+		for len(text) > 0 {
+			n := min(size, len(text))
+			for n < len(text) && !utf8.RuneStart(text[n]) {
+				n++
+			}
+			out = append(out, text[:n])
+			text = text[n:]
+		}
+		return out
+	}
+	start := 0
+	for i := 1; i < len(text); i++ {
+		if text[i] == ' ' && text[i-1] != ' ' {
+			out = append(out, text[start:i])
+			start = i
+		}
+	}
+	return append(out, text[start:])
+}
+
+// generate makes chunks pieces of size bytes each, cycling through source (or the filler text).
+func generate(source string, chunks, size int) []string {
+	if source == "" {
+		source = filler
+	}
+	cycle := strings.Repeat(source, size/len(source)+2)
+	out := make([]string, chunks)
+	for i := range out {
+		off := (i * size) % len(source)
+		out[i] = cycle[off : off+size]
+	}
+	return out
+}
+
+// serveEmbeddings answers POST …/embeddings with deterministic unit vectors derived from each
+// input's SHA-256, as floats or, with encoding_format "base64", little-endian float32s.
+func (e *Emulator) serveEmbeddings(w http.ResponseWriter, r *http.Request, d *deployment, n int) {
+	req := readRequest(w, r)
+	if req == nil || d.fault(w, n) {
+		return
+	}
+	if d.EmbeddingDimensions == 0 {
+		jsonError(w, http.StatusBadRequest, errorBody{Message: "Deployment " + d.ID + " is not an embeddings model",
+			Type: "invalid_request_error"})
+		return
+	}
+	inputs, ok := embeddingInputs(req["input"])
+	if !ok {
+		jsonError(w, http.StatusBadRequest, errorBody{Message: "input must be a string or an array",
+			Type: "invalid_request_error", Param: "input"})
+		return
+	}
+	base64Format := req["encoding_format"] == "base64"
+	data := make([]any, len(inputs))
+	tokens := 0
+	for i, in := range inputs {
+		vec := embed(in, d.EmbeddingDimensions)
+		tokens += max(1, len(strings.Fields(in)))
+		var emb any = vec
+		if base64Format {
+			buf := make([]byte, 4*len(vec))
+			for j, f := range vec {
+				binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(float32(f)))
+			}
+			emb = base64.StdEncoding.EncodeToString(buf)
+		}
+		data[i] = map[string]any{"index": i, "object": "embedding", "embedding": emb}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "model": d.ID, "data": data,
+		"usage": map[string]int{"prompt_tokens": tokens, "total_tokens": tokens}})
+}
+
+// embeddingInputs normalises an embeddings input (a string, strings, tokens or token lists)
+// to one string per vector.
+func embeddingInputs(v any) ([]string, bool) {
+	switch in := v.(type) {
+	case string:
+		return []string{in}, true
+	case []any:
+		if len(in) == 0 {
+			return nil, false
+		}
+		if _, tokens := in[0].(json.Number); tokens {
+			b, _ := json.Marshal(in)
+			return []string{string(b)}, true
+		}
+		out := make([]string, len(in))
+		for i, x := range in {
+			switch x := x.(type) {
+			case string:
+				out[i] = x
+			case []any:
+				b, _ := json.Marshal(x)
+				out[i] = string(b)
+			default:
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// embed derives a unit vector of dims components from text.
+func embed(text string, dims int) []float64 {
+	vec := make([]float64, dims)
+	var norm float64
+	for i := range vec {
+		h := sha256.Sum256([]byte(strconv.Itoa(i) + "\x00" + text))
+		vec[i] = float64(int32(binary.LittleEndian.Uint32(h[:4]))) / math.MaxInt32
+		norm += vec[i] * vec[i]
+	}
+	norm = math.Sqrt(norm)
+	for i := range vec {
+		vec[i] /= norm
+	}
+	return vec
+}
