@@ -168,20 +168,31 @@ func (a *answer) chunk(delta map[string]any, finish any, usage map[string]int) [
 }
 
 // stream sends the answer as SSE events, applying the deployment's delay and faults. It stops
-// when the client goes away.
+// when the client goes away. Events are flushed one by one when the deployment paces them;
+// otherwise they leave as the write buffer fills, which keeps bulk streams cheap to serve.
 func (a *answer) stream(ctx context.Context, w http.ResponseWriter) {
 	d := a.d
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
+	flush := func() {
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	paced := d.ChunkDelay > 0
 	send := func(data []byte) {
 		w.Write([]byte("data: "))
 		w.Write(data)
 		w.Write([]byte("\n\n"))
-		if flusher != nil {
-			flusher.Flush()
+		if paced {
+			flush()
 		}
+	}
+	cut := func() {
+		flush()
+		panic(http.ErrAbortHandler) // the server drops the connection mid-response
 	}
 	if d.Replay != "" {
 		replay(ctx, w, d)
@@ -195,25 +206,32 @@ func (a *answer) stream(ctx context.Context, w http.ResponseWriter) {
 		first["tool_calls"] = json.RawMessage(d.ToolCalls)
 	}
 	send(a.chunk(first, nil, nil))
+	flush()
+	// Content chunks differ only in their text: marshal the envelope once.
+	envelope := a.chunk(map[string]any{"content": "\x00"}, nil, nil)
+	prefix, suffix, _ := bytes.Cut(envelope, []byte(`"\u0000"`))
+	buf := make([]byte, 0, len(envelope)+64)
 	for i, p := range a.pieces {
 		if d.StreamError != nil && d.StreamError.After == i {
 			a.streamError(send)
 			return
 		}
 		if d.CutAfter > 0 && d.CutAfter == i {
-			panic(http.ErrAbortHandler) // the server drops the connection mid-response
+			cut()
 		}
 		if !sleep(ctx, time.Duration(d.ChunkDelay)) {
 			return
 		}
-		send(a.chunk(map[string]any{"content": p}, nil, nil))
+		text, _ := json.Marshal(p)
+		buf = append(append(append(buf[:0], prefix...), text...), suffix...)
+		send(buf)
 	}
 	if d.StreamError != nil && d.StreamError.After >= len(a.pieces) {
 		a.streamError(send)
 		return
 	}
 	if d.CutAfter > 0 {
-		panic(http.ErrAbortHandler)
+		cut()
 	}
 	send(a.chunk(map[string]any{}, a.finishReason(), a.usage))
 	send([]byte("[DONE]"))
