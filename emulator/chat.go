@@ -65,9 +65,16 @@ func (d *deployment) fault(w http.ResponseWriter, n int) bool {
 }
 
 // serveChat answers POST …/chat/completions for request number n of deployment d.
-func (e *Emulator) serveChat(w http.ResponseWriter, r *http.Request, d *deployment, n int) {
+func (e *Emulator) serveChat(w http.ResponseWriter, r *http.Request, c *caller, d *deployment, n int) {
 	req := readRequest(w, r)
-	if req == nil || d.fault(w, n) {
+	if req == nil {
+		return
+	}
+	if url := foreignAttachment(req["messages"], c); url != "" {
+		plain(w, http.StatusForbidden, "Access denied to the file "+url)
+		return
+	}
+	if d.fault(w, n) {
 		return
 	}
 	if d.EmbeddingDimensions > 0 {
@@ -281,6 +288,41 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// foreignAttachment returns the first relative DIAL file URL attached to msgs (in
+// custom_content attachments or image_url parts) that lies outside the caller's bucket, as Core
+// refuses to forward attachments the caller cannot read.
+func foreignAttachment(msgs any, c *caller) string {
+	list, _ := msgs.([]any)
+	var urls []string
+	for _, m := range list {
+		m, _ := m.(map[string]any)
+		cc, _ := m["custom_content"].(map[string]any)
+		atts, _ := cc["attachments"].([]any)
+		for _, a := range atts {
+			a, _ := a.(map[string]any)
+			if u, ok := a["url"].(string); ok {
+				urls = append(urls, u)
+			}
+		}
+		parts, _ := m["content"].([]any)
+		for _, p := range parts {
+			p, _ := p.(map[string]any)
+			img, _ := p["image_url"].(map[string]any)
+			if u, ok := img["url"].(string); ok {
+				urls = append(urls, u)
+			}
+		}
+	}
+	for _, u := range urls {
+		if rest, ok := strings.CutPrefix(u, "files/"); ok {
+			if bucket, _, _ := strings.Cut(rest, "/"); bucket != c.bucket {
+				return u
+			}
+		}
+	}
+	return ""
 }
 
 // lastUserText is the text of the last user message: its string content, or its text parts

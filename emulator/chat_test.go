@@ -112,6 +112,16 @@ func TestChatRequestValidation(t *testing.T) {
 	assert.Equal(t, "Unknown deployment: nope", body)
 	status, _, _ = chat(t, srv, "text-embedding-3-small", userHello+"}")
 	assert.Equal(t, 400, status)
+
+	own := `{"messages":[{"role":"user","content":"see","custom_content":{"attachments":[{"url":"files/` +
+		srv.Bucket + `/a.png"},{"url":"https://example.com/x.png"}]}}]}`
+	status, _, _ = chat(t, srv, "echo", own)
+	assert.Equal(t, 200, status, "own files and absolute URLs may be attached")
+	foreign := `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"files/` +
+		emulator.SecondBucket + `/b.png"}}]}]}`
+	status, _, body = chat(t, srv, "echo", foreign)
+	assert.Equal(t, 403, status)
+	assert.Equal(t, "Access denied to the file files/"+emulator.SecondBucket+"/b.png", body)
 }
 
 func TestChatBlockEcho(t *testing.T) {
@@ -138,7 +148,7 @@ func TestChatBlockEcho(t *testing.T) {
 	assert.Equal(t, map[string]int{"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}, resp.Usage)
 
 	_, _, body = chat(t, srv, "echo", `{"messages":[{"role":"user","content":[{"type":"text","text":"part one"},`+
-		`{"type":"image_url","image_url":{"url":"files/b/x.png"}},{"type":"text","text":" and two"}]}]}`)
+		`{"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}},{"type":"text","text":" and two"}]}]}`)
 	assert.Contains(t, body, `"content":"part one and two"`)
 	assert.Equal(t, 1, srv.Emulator.Requests("echo"))
 	assert.Equal(t, 1, srv.Emulator.Requests("gpt-4o"))

@@ -133,7 +133,7 @@ func (e *Emulator) serveDeployment(w http.ResponseWriter, r *http.Request, c *ca
 			if op == "/embeddings" {
 				e.serveEmbeddings(w, r, d, n)
 			} else {
-				e.serveChat(w, r, d, n)
+				e.serveChat(w, r, c, d, n)
 			}
 			return
 		}
