@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -106,16 +107,33 @@ type answer struct {
 	d       *deployment
 	id      string
 	created int64
-	text    string   // the whole reply
-	pieces  []string // the reply cut into stream chunks
+	text    string           // the whole reply
+	pieces  []string         // the reply cut into stream chunks
+	calls   []map[string]any // tool calls, each with its "index"
 	usage   map[string]int
 }
 
 func newAnswer(d *deployment, req map[string]any, n int) *answer {
+	msgs := req["messages"].([]any)
+	var calls []map[string]any
+	if len(d.ToolCalls) > 0 {
+		json.Unmarshal(d.ToolCalls, &calls) // validated with the configuration
+		for i, c := range calls {
+			if _, ok := c["index"]; !ok {
+				c["index"] = i
+			}
+		}
+	} else {
+		calls = toolCalls(d.ToolCalling, req, n)
+	}
 	text := d.Reply
 	generated := d.Chunks > 0 && d.ChunkSize > 0
-	if !generated && text == "" && len(d.ToolCalls) == 0 {
-		text = lastUserText(req["messages"].([]any))
+	if !generated && text == "" && len(calls) == 0 {
+		if last, _ := msgs[len(msgs)-1].(map[string]any); last["role"] == "tool" {
+			text = toolResultsText(msgs)
+		} else {
+			text = lastUserText(msgs)
+		}
 	}
 	var pieces []string
 	if generated {
@@ -128,7 +146,7 @@ func newAnswer(d *deployment, req map[string]any, n int) *answer {
 	completion := len(strings.Fields(text))
 	return &answer{
 		d: d, id: fmt.Sprintf("chatcmpl-emulator-%d", n), created: time.Now().Unix(),
-		text: text, pieces: pieces,
+		text: text, pieces: pieces, calls: calls,
 		usage: map[string]int{"prompt_tokens": prompt, "completion_tokens": completion,
 			"total_tokens": prompt + completion},
 	}
@@ -136,7 +154,7 @@ func newAnswer(d *deployment, req map[string]any, n int) *answer {
 
 // finishReason is "tool_calls" for a tool-calling deployment, else "stop".
 func (a *answer) finishReason() string {
-	if len(a.d.ToolCalls) > 0 {
+	if len(a.calls) > 0 {
 		return "tool_calls"
 	}
 	return "stop"
@@ -145,8 +163,13 @@ func (a *answer) finishReason() string {
 // block is the non-streaming response.
 func (a *answer) block() map[string]any {
 	msg := map[string]any{"role": "assistant", "content": a.text}
-	if len(a.d.ToolCalls) > 0 {
-		msg["tool_calls"] = json.RawMessage(a.d.ToolCalls)
+	if len(a.calls) > 0 {
+		calls := make([]map[string]any, len(a.calls))
+		for i, c := range a.calls {
+			calls[i] = maps.Clone(c)
+			delete(calls[i], "index") // block answers carry no index
+		}
+		msg["tool_calls"] = calls
 		if a.text == "" {
 			msg["content"] = nil
 		}
@@ -209,11 +232,11 @@ func (a *answer) stream(ctx context.Context, w http.ResponseWriter) {
 	if len(d.CustomContent) > 0 {
 		first["custom_content"] = json.RawMessage(d.CustomContent)
 	}
-	if len(d.ToolCalls) > 0 {
-		first["tool_calls"] = json.RawMessage(d.ToolCalls)
-	}
 	send(a.chunk(first, nil, nil))
 	flush()
+	for _, delta := range a.toolCallDeltas() {
+		send(a.chunk(delta, nil, nil))
+	}
 	// Content chunks differ only in their text: marshal the envelope once.
 	envelope := a.chunk(map[string]any{"content": "\x00"}, nil, nil)
 	prefix, suffix, _ := bytes.Cut(envelope, []byte(`"\u0000"`))
@@ -242,6 +265,27 @@ func (a *answer) stream(ctx context.Context, w http.ResponseWriter) {
 	}
 	send(a.chunk(map[string]any{}, a.finishReason(), a.usage))
 	send([]byte("[DONE]"))
+}
+
+// toolCallDeltas streams the tool calls as OpenAI does: per call, a delta with its id, name and
+// the first half of its arguments, then one with the rest of the arguments, merged by index.
+func (a *answer) toolCallDeltas() []map[string]any {
+	var out []map[string]any
+	for _, c := range a.calls {
+		fn, _ := c["function"].(map[string]any)
+		args, _ := fn["arguments"].(string)
+		half := len(args) / 2
+		for half < len(args) && !utf8.RuneStart(args[half]) {
+			half++
+		}
+		head := maps.Clone(c)
+		head["function"] = map[string]any{"name": fn["name"], "arguments": args[:half]}
+		out = append(out,
+			map[string]any{"tool_calls": []any{head}},
+			map[string]any{"tool_calls": []any{map[string]any{"index": c["index"],
+				"function": map[string]any{"arguments": args[half:]}}}})
+	}
+	return out
 }
 
 // streamError sends the configured mid-stream error event and [DONE], as aidial-sdk does.

@@ -340,7 +340,7 @@ func TestChatCustomContentAndToolCalls(t *testing.T) {
 	chunks, done := decodeStream(t, body)
 	assert.True(t, done)
 	assert.Equal(t, "tool_calls", *chunks[len(chunks)-1].Choices[0].FinishReason)
-	assert.NotNil(t, chunks[0].Choices[0].Delta["tool_calls"])
+	assert.NotNil(t, chunks[1].Choices[0].Delta["tool_calls"])
 }
 
 func TestChatReplaysGoldenStream(t *testing.T) {

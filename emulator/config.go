@@ -82,8 +82,12 @@ type Deployment struct {
 	// CustomContent (attachments, stages, state) is added to the answer: in the block message,
 	// and streamed in the first chunk.
 	CustomContent json.RawMessage `json:"custom_content,omitempty"`
-	// ToolCalls makes the answer a tool call (finish_reason "tool_calls") with these calls.
+	// ToolCalls makes every answer a tool call (finish_reason "tool_calls") with these calls: a
+	// JSON array of OpenAI tool calls.
 	ToolCalls json.RawMessage `json:"tool_calls,omitempty"`
+	// ToolCalling makes the deployment call the tools a request offers: [ToolsAuto] or
+	// [ToolsAlways]; empty never calls tools.
+	ToolCalling string `json:"tool_calling,omitempty"`
 	// Replay is the path of an SSE transcript sent verbatim to streaming requests.
 	Replay string `json:"replay,omitempty"`
 
@@ -161,10 +165,13 @@ func DefaultConfig() Config {
 		Tokens: []Identity{{Key: DefaultToken, Bucket: TokenBucket, Roles: []string{"user"}}},
 		Deployments: []Deployment{
 			{ID: "echo", DisplayName: "Echo", Description: "Answers with the last user message."},
-			{ID: "gpt-4o", DisplayName: "GPT-4o (emulated)", Description: "Echoes the last user message.",
-				Features: map[string]bool{"tools": true, "seed": true, "url_attachments": true}},
-			{ID: "gpt-4o-mini", DisplayName: "GPT-4o mini (emulated)", Description: "Echoes the last user message.",
-				Features: map[string]bool{"tools": true}},
+			{ID: "gpt-4o", DisplayName: "GPT-4o (emulated)",
+				Description: "Echoes the last user message; calls the tools it is offered.",
+				Features:    map[string]bool{"tools": true, "parallel_tool_calls": true, "seed": true, "url_attachments": true},
+				ToolCalling: ToolsAuto},
+			{ID: "gpt-4o-mini", DisplayName: "GPT-4o mini (emulated)",
+				Description: "Echoes the last user message; calls the tools it is offered.",
+				Features:    map[string]bool{"tools": true, "parallel_tool_calls": true}, ToolCalling: ToolsAuto},
 			{ID: "slow", DisplayName: "Slow", Description: "Streams one word every 100 ms.",
 				ChunkDelay: Duration(100 * time.Millisecond)},
 			{ID: "text-embedding-3-small", DisplayName: "Embeddings (emulated)", EmbeddingDimensions: 16},
@@ -222,6 +229,13 @@ func (cfg Config) validate() error {
 		ids[d.ID] = true
 		if d.Status != 0 && (d.Status < 400 || d.Status > 599) {
 			return fmt.Errorf("emulator config: deployment %q: status %d is not an error status", d.ID, d.Status)
+		}
+		if d.ToolCalling != "" && d.ToolCalling != ToolsAuto && d.ToolCalling != ToolsAlways {
+			return fmt.Errorf("emulator config: deployment %q: tool_calling must be %q or %q", d.ID, ToolsAuto, ToolsAlways)
+		}
+		var calls []map[string]any
+		if len(d.ToolCalls) > 0 && json.Unmarshal(d.ToolCalls, &calls) != nil {
+			return fmt.Errorf("emulator config: deployment %q: tool_calls must be a JSON array of objects", d.ID)
 		}
 		if d.Chunks < 0 || d.ChunkSize < 0 || d.CutAfter < 0 || d.FailTimes < 0 {
 			return fmt.Errorf("emulator config: deployment %q: negative count", d.ID)
