@@ -25,6 +25,7 @@ type Config struct {
 	// Their ids may contain '/' (custom applications: "applications/<bucket>/folder/app").
 	Applications []Deployment `json:"applications,omitempty"`
 	// DataDir keeps storage in a directory that survives a restart; empty keeps it in memory.
+	// One emulator at a time may use a directory.
 	DataDir string `json:"data_dir,omitempty"`
 	// MaxUploadSize bounds a multipart upload in bytes (Core's storage.maxUploadedFileSize);
 	// zero means 512 MiB.
