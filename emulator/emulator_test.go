@@ -15,7 +15,7 @@ import (
 )
 
 // do sends a request with the given headers and returns the status, headers and body.
-func do(t *testing.T, method, url string, body io.Reader, headers ...string) (int, http.Header, string) {
+func do(t testing.TB, method, url string, body io.Reader, headers ...string) (int, http.Header, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, body)
 	require.NoError(t, err)

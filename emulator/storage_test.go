@@ -35,19 +35,8 @@ func stDo(t testing.TB, srv *emulator.Server, method, path string, body io.Reade
 // stDoKey sends a request with the API key key to url.
 func stDoKey(t testing.TB, key, method, url string, body io.Reader, headers ...string) stResult {
 	t.Helper()
-	ctx := t.Context()
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
-	require.NoError(t, err)
-	req.Header.Set("Api-Key", key)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return stResult{resp.StatusCode, resp.Header, string(b)}
+	status, header, b := do(t, method, url, body, append([]string{"Api-Key", key}, headers...)...)
+	return stResult{status, header, b}
 }
 
 // stMultipart builds a multipart body with one file part; an empty partType leaves the part's
