@@ -1,0 +1,49 @@
+// Package runtime is the Lua host of dialua: it builds LStates with the libraries opened on
+// purpose, runs scripts under a context, turns their failures into Go errors, and runs many
+// scripts at once on a pool of states.
+//
+// # Libraries
+//
+// Every state opens package, base, table, string, math, coroutine, io, os and debug, then
+// preloads the built-in modules (json) and [Config.Modules]; scripts load modules with require.
+// Functions that would act on the whole process are replaced in both profiles:
+//
+//   - print, io.write and io.stdout/io.stderr/io.stdin use [Config.Stdout], Stderr and Stdin;
+//   - os.exit(code) ends the script only: the run returns an [*ExitError] with the code, and
+//     a pcall around os.exit does not stop it;
+//   - collectgarbage does nothing (it would stop every script in the process);
+//   - os.setenv is absent (it would change the environment of every script);
+//   - require, dofile and loadfile read files through the host and its [ChunkCache];
+//     package.path is the script's directory and [Config.LuaPath], never LUA_PATH;
+//   - relative file names are relative to [Config.WorkDir], not to the process's directory;
+//   - LState.SetMx is never used.
+//
+// The channel library is not opened. The trusted profile (the default) keeps the rest of io,
+// os and debug as in the lua binary. The sandbox profile ([Config.Sandbox]) makes os.execute,
+// os.getenv, os.tmpname, io.popen, io.tmpfile and every debug function except
+// debug.traceback raise "… is not available in the sandbox", and confines io.open, io.lines,
+// io.input, io.output, loadfile, dofile, require, os.remove and os.rename to the working
+// directory; a path outside it, through "..", or through a symbolic link that leads outside
+// fails with a [*SandboxError] message. load and loadstring stay: they compile strings only.
+//
+// # Runs and contexts
+//
+// [Host.Run], [Host.RunFile], [Host.RunString] and [Host.Do] take a context. The state's
+// context (L.Context()) is derived from it for the length of the run, so a canceled or expired
+// context stops a busy loop at its next instruction. gopher-lua does not interrupt a Go function,
+// so every Go function that waits must watch the context itself; modules get it with
+// [lualib.Context].
+//
+// # Errors
+//
+// A run returns nil, an [*ExitError] (os.exit), or a [*ScriptError] with the chunk name, line,
+// message and Lua traceback, whose Kind tells a syntax error from a runtime error and from a
+// canceled run. [ExitCode] maps them to the exit codes of the CLI: 2 for syntax errors, 1 for
+// other failures.
+//
+// # Memory
+//
+// The data stack (registry) of a state starts small and grows up to 8 Mi slots, so long
+// answers collected into a table and joined with table.concat fit. Memory and CPU are otherwise
+// bounded only by the context's deadline.
+package runtime
