@@ -100,13 +100,15 @@ type Deployment struct {
 	FailTimes int `json:"fail_times,omitempty"`
 	// StreamError sends a `data: {"error":…}` event and [DONE] after some chunks.
 	StreamError *StreamError `json:"stream_error,omitempty"`
-	// CutAfter closes the connection without [DONE] after this many chunks (zero: never).
+	// CutAfter closes the connection without [DONE] after this many content chunks (zero:
+	// never).
 	CutAfter int `json:"cut_after,omitempty"`
 }
 
 // StreamError is an error event in the middle of a stream.
 type StreamError struct {
-	// After is the number of chunks sent before the error event.
+	// After is the number of content chunks sent before the error event; the first chunk,
+	// which carries the role (and any tool calls), always comes before them.
 	After   int    `json:"after"`
 	Message string `json:"message"`
 	Type    string `json:"type,omitempty"`

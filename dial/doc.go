@@ -1,0 +1,96 @@
+// Package dial is a client for AI DIAL (DIAL Core): chat completions in block and streaming
+// form, embeddings, deployment, model and application listings, and DIAL storage (upload,
+// download, delete, metadata, listing, move and copy of files).
+//
+// It is used on its own by Go programs and as the engine of dialua's Lua module, so every
+// response keeps everything the server sent (typed fields, an Extra map for members this
+// package does not declare, and the raw JSON), and every request can be given as raw JSON
+// ([Client.ChatRaw], [Client.ChatStreamRaw], [Client.EmbeddingsRaw], [Client.DoJSON]).
+//
+// A [Client] is safe for concurrent use. Every method that does I/O takes a context first.
+// The package reads no environment variables.
+//
+//	c, err := dial.NewClient("https://dial.example.com", dial.WithAPIKey(key))
+//	if err != nil { … }
+//	defer c.Close()
+//	resp, err := c.Chat(ctx, "gpt-4o", dial.ChatRequest{
+//		Messages: []dial.Message{{Role: dial.RoleUser, Content: "2+3="}},
+//	})
+//	fmt.Println(resp.Text())
+//
+// # Authentication
+//
+// DIAL accepts an API key (the Api-Key header, [WithAPIKey]) and a bearer token (a JWT in
+// Authorization, [WithBearerToken]); both may be given. [WithAPIKeyFunc] and
+// [WithBearerTokenFunc] take a function called before every attempt, retries included, so
+// short-lived tokens are refreshed; if it fails the request is not sent and the error
+// matches [ErrCredentials]. Credentials are never logged, never put in an error (values a
+// server echoes back are masked), and never follow a redirect: redirects are refused and
+// reported as an [*APIError].
+//
+// Clients made by [NewClient] have their own connections. Clients made by [Pool.NewClient]
+// share the pool's keep-alive connections while each keeps its own base URL, credentials,
+// api-version and bucket cache:
+//
+//	pool := dial.NewPool(dial.PoolOptions{MaxConnsPerHost: 64})
+//	defer pool.Close()
+//	alice, _ := pool.NewClient(url, dial.WithAPIKey(aliceKey))
+//	bob, _ := pool.NewClient(url, dial.WithBearerTokenFunc(bobToken))
+//
+// # Streaming
+//
+// [Client.ChatStream] returns a [Stream] of [ChatChunk] once the response headers have
+// arrived; an HTTP error is returned there, before any chunk. Read it like a bufio.Scanner or
+// with range:
+//
+//	s, err := c.ChatStream(ctx, "gpt-4o", req)
+//	if err != nil { … }
+//	var full dial.ChatResponse
+//	for chunk, err := range s.All() {
+//		if err != nil { … }        // mid-stream error, truncation, timeout
+//		fmt.Print(chunk.Text())
+//		full.Accumulate(chunk)     // DIAL's merge rule: the complete response at the end
+//	}
+//
+// The SSE decoder follows the specification (multi-line data, comments, CRLF); [DONE] ends
+// the stream; an {"error":…} event ends it with an [*APIError] whose DuringStream is set; an
+// end of connection without [DONE] or a finish_reason matches [ErrTruncated]. The client's
+// timeout ([WithTimeout]) is an idle timeout: it bounds the wait for the next chunk, never
+// the length of the stream. [MergeChunks] applies DIAL's merge rule to raw JSON chunks.
+//
+// # Errors
+//
+// An error answer from DIAL is an [*APIError], whether DIAL sent its JSON envelope or, as it
+// often does, plain text without a Content-Type:
+//
+//	var apiErr *dial.APIError
+//	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests {
+//		wait := apiErr.RetryAfter
+//	}
+//
+// Sentinels classify errors with errors.Is: [ErrNotFound] (404), [ErrETagMismatch] (412),
+// [ErrInvalidURL] and [ErrNotDialURL] (a storage URL or id refused before any request; the
+// error is a [*URLError]), [ErrTimeout], [ErrTransport], [ErrTruncated], [ErrParse],
+// [ErrCredentials] and [ErrClosed]. A cancelled context gives an error matching
+// [context.Canceled] or [context.DeadlineExceeded]. Messages are lowercase and start with
+// "dial:".
+//
+// # Retries
+//
+// A request is retried, by default twice ([WithMaxRetries], per call [MaxRetries]), on
+// transport errors and timeouts and on statuses 408, 429, 502, 503 and 504. The wait honours
+// the server's Retry-After-Ms or Retry-After (seconds or an HTTP date) capped at the maximum
+// wait; otherwise it grows exponentially from 0.5 s to 8 s with jitter ([WithRetryWait]). The
+// wait ends early when the context is cancelled. A stream is never retried once its
+// response has started, and an upload is retried only when its body can be replayed (an
+// [io.ReadSeeker] or a path). When retries run out the error says how many attempts were made
+// and wraps the last error, so errors.As still finds the [*APIError].
+//
+// # Storage URLs
+//
+// Files are named by storage URLs relative to the /v1 API, "files/<bucket>/<path>", or by
+// absolute URLs on the client's own server. [StorageURL] parses and validates them before
+// any request: each segment is percent-encoded exactly once, a folder keeps its trailing
+// '/', and '..', empty segments, encoded '/' and other hosts are refused.
+// [Client.MyFilesHome] returns the caller's root folder, "files/<bucket>/".
+package dial

@@ -1,0 +1,349 @@
+package dial
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// DIAL's merge rule (DIAL Core's MergeChunks, a port of aidial-sdk's merge_chunks) builds one
+// JSON value from the chunks of a stream:
+//
+//   - objects merge member by member;
+//   - strings concatenate; numbers and booleans take the later value;
+//   - null on either side yields the other side;
+//   - arrays whose elements are all objects with an "index" merge element by element, by
+//     index, with missing slots filled by {"index": i}; an array without indices may appear
+//     only once (or be empty), and an array mixing both kinds is an error;
+//   - values of different kinds (a string and a number, say) are an error;
+//   - in the result, "index" is removed from objects that are array elements.
+//
+// The merge works on a tree of Go values: nil, bool, json.Number, *strings.Builder (strings,
+// so that concatenation is amortised O(1)), map[string]any and []any.
+
+// maxMergeIndex bounds the "index" of an array element, so a hostile chunk cannot make the
+// merge allocate an enormous array.
+const maxMergeIndex = 1 << 16
+
+// MergeChunks merges chunks by DIAL's merge rule and returns the result with the "index"
+// members of array elements removed. It returns an error matching [ErrParse] when a chunk is
+// not JSON or the chunks cannot be merged (a string followed by a number at the same path,
+// two non-indexed arrays, an array mixing indexed and non-indexed elements). No chunk gives
+// JSON null.
+func MergeChunks(chunks ...json.RawMessage) (json.RawMessage, error) {
+	var tree any
+	m := merger{}
+	for i, ch := range chunks {
+		v, err := decodeTree(ch)
+		if err != nil {
+			return nil, fmt.Errorf("%w: chunk %d: %w", ErrParse, i, err)
+		}
+		if tree, err = m.merge(tree, v, "$"); err != nil {
+			return nil, err
+		}
+	}
+	return encodeTree(tree, false), nil
+}
+
+// merger applies the merge rule; overwrite names members whose strings replace instead of
+// concatenating (identifiers and enumerations that OpenAI-compatible servers repeat in every
+// chunk).
+type merger struct {
+	overwrite func(key string) bool
+}
+
+// mergeError reports chunks that cannot be merged.
+func mergeError(path, format string, args ...any) error {
+	return fmt.Errorf("%w: cannot merge chunks at %s: %s", ErrParse, path, fmt.Sprintf(format, args...))
+}
+
+// merge merges src into dst and returns the new dst. src must be owned by the merge (freshly
+// decoded): it is adopted into the tree.
+func (m merger) merge(dst, src any, path string) (any, error) {
+	if src == nil {
+		return dst, nil
+	}
+	if dst == nil {
+		// Objects and arrays are built by merging into empty ones, so that indexed elements
+		// land at their index and inconsistent arrays are refused from the first chunk on.
+		switch src.(type) {
+		case map[string]any:
+			dst = map[string]any{}
+		case []any:
+			dst = []any{}
+		default:
+			return adopt(src), nil
+		}
+	}
+	switch s := src.(type) {
+	case map[string]any:
+		d, ok := dst.(map[string]any)
+		if !ok {
+			return nil, mergeError(path, "an object into %s", kindOf(dst))
+		}
+		for _, k := range sortedKeys(s) {
+			if sv, ok := s[k].(string); ok && m.overwrite != nil && m.overwrite(k) {
+				if _, isStr := d[k].(*strings.Builder); isStr || d[k] == nil {
+					d[k] = newBuilder(sv)
+					continue
+				}
+			}
+			nv, err := m.merge(d[k], s[k], path+"."+k)
+			if err != nil {
+				return nil, err
+			}
+			d[k] = nv
+		}
+		return d, nil
+	case string:
+		d, ok := dst.(*strings.Builder)
+		if !ok {
+			return nil, mergeError(path, "a string into %s", kindOf(dst))
+		}
+		d.WriteString(s)
+		return d, nil
+	case json.Number:
+		if _, ok := dst.(json.Number); !ok {
+			return nil, mergeError(path, "a number into %s", kindOf(dst))
+		}
+		return s, nil
+	case bool:
+		if _, ok := dst.(bool); !ok {
+			return nil, mergeError(path, "a boolean into %s", kindOf(dst))
+		}
+		return s, nil
+	case []any:
+		d, ok := dst.([]any)
+		if !ok {
+			return nil, mergeError(path, "an array into %s", kindOf(dst))
+		}
+		return m.mergeArrays(d, s, path)
+	}
+	return nil, mergeError(path, "unexpected value %T", src)
+}
+
+func (m merger) mergeArrays(dst, src []any, path string) (any, error) {
+	if len(src) == 0 {
+		return dst, nil
+	}
+	srcIndexed, err := indexedArray(src, path)
+	if err != nil {
+		return nil, err
+	}
+	// A non-indexed array is a value that arrives whole: it may fill an empty slot once.
+	if !srcIndexed {
+		if len(dst) == 0 {
+			return adopt(src), nil
+		}
+		return nil, mergeError(path, "two non-indexed non-empty arrays")
+	}
+	if len(dst) > 0 {
+		dstIndexed, err := indexedArray(dst, path)
+		if err != nil {
+			return nil, err
+		}
+		if !dstIndexed {
+			return nil, mergeError(path, "an indexed array into a non-indexed array")
+		}
+	}
+	// Indexed elements merge into the slot their index names; gaps are filled with
+	// placeholders that later chunks may complete (DIAL Core's "forward gap" case).
+	for _, e := range src {
+		obj := e.(map[string]any)
+		idx, err := elementIndex(obj, path)
+		if err != nil {
+			return nil, err
+		}
+		for len(dst) <= idx {
+			dst = append(dst, map[string]any{"index": json.Number(strconv.Itoa(len(dst)))})
+		}
+		nv, err := m.merge(dst[idx], obj, path+"["+strconv.Itoa(idx)+"]")
+		if err != nil {
+			return nil, err
+		}
+		dst[idx] = nv
+	}
+	return dst, nil
+}
+
+// indexedArray reports whether every element of a is an object with an "index", false when
+// none is, and an error when some are.
+func indexedArray(a []any, path string) (bool, error) {
+	n := 0
+	for _, e := range a {
+		if obj, ok := e.(map[string]any); ok {
+			if _, has := obj["index"]; has {
+				n++
+			}
+		}
+	}
+	if n != 0 && n != len(a) {
+		return false, mergeError(path, "all elements of an array must be either indexed or not indexed")
+	}
+	return n > 0, nil
+}
+
+func elementIndex(obj map[string]any, path string) (int, error) {
+	num, ok := obj["index"].(json.Number)
+	if !ok {
+		return 0, mergeError(path, "index is not a number")
+	}
+	idx, err := strconv.Atoi(string(num))
+	if err != nil || idx < 0 || idx > maxMergeIndex {
+		return 0, mergeError(path, "index %s is not an integer in 0..%d", num, maxMergeIndex)
+	}
+	return idx, nil
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case *strings.Builder, string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	}
+	return "null"
+}
+
+func newBuilder(s string) *strings.Builder {
+	b := &strings.Builder{}
+	b.WriteString(s)
+	return b
+}
+
+// adopt converts a freshly decoded value into tree form, in place: strings become builders.
+func adopt(v any) any {
+	switch t := v.(type) {
+	case string:
+		return newBuilder(t)
+	case map[string]any:
+		for k, e := range t {
+			t[k] = adopt(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = adopt(e)
+		}
+	}
+	return v
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// decodeTree decodes JSON with numbers kept as json.Number.
+func decodeTree(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("trailing data after JSON value")
+	}
+	return v, nil
+}
+
+// encodeTree encodes a tree with object members in sorted order, removing "index" from
+// objects that are array elements. With chat set, the elements of the top-level "choices"
+// array keep their index, as a chat completion's choices do.
+func encodeTree(v any, chat bool) json.RawMessage {
+	var buf bytes.Buffer
+	enc := treeEncoder{buf: &buf, chat: chat}
+	enc.value(v, false, false, true)
+	return buf.Bytes()
+}
+
+type treeEncoder struct {
+	buf  *bytes.Buffer
+	chat bool
+	str  *json.Encoder
+}
+
+// value encodes v. dropIndex removes v's own "index" member (v is an array element);
+// keepElemIndex keeps the "index" of v's elements (v is a chat response's choices).
+func (e *treeEncoder) value(v any, dropIndex, keepElemIndex, top bool) {
+	switch t := v.(type) {
+	case nil:
+		e.buf.WriteString("null")
+	case bool:
+		e.buf.WriteString(strconv.FormatBool(t))
+	case json.Number:
+		e.buf.WriteString(string(t))
+	case *strings.Builder:
+		e.string(t.String())
+	case string:
+		e.string(t)
+	case []any:
+		e.buf.WriteByte('[')
+		for i, el := range t {
+			if i > 0 {
+				e.buf.WriteByte(',')
+			}
+			e.value(el, !keepElemIndex, false, false)
+		}
+		e.buf.WriteByte(']')
+	case map[string]any:
+		e.buf.WriteByte('{')
+		first := true
+		for _, k := range sortedKeys(t) {
+			if dropIndex && k == "index" {
+				continue
+			}
+			if !first {
+				e.buf.WriteByte(',')
+			}
+			first = false
+			e.string(k)
+			e.buf.WriteByte(':')
+			e.value(t[k], false, top && e.chat && k == "choices", false)
+		}
+		e.buf.WriteByte('}')
+	}
+}
+
+func (e *treeEncoder) string(s string) {
+	if e.str == nil {
+		e.str = json.NewEncoder(e.buf)
+		e.str.SetEscapeHTML(false)
+	}
+	_ = e.str.Encode(s)
+	e.buf.Truncate(e.buf.Len() - 1) // Encode appends a newline
+}
+
+// subtree returns the value at path in tree (object keys and array indices), or nil.
+func subtree(tree any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := tree.(map[string]any)
+			if !ok {
+				return nil
+			}
+			tree = m[k]
+		case int:
+			a, ok := tree.([]any)
+			if !ok || k < 0 || k >= len(a) {
+				return nil
+			}
+			tree = a[k]
+		}
+	}
+	return tree
+}

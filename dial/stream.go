@@ -1,0 +1,193 @@
+package dial
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"iter"
+	"strconv"
+)
+
+// Stream reads the events of a streaming response, one value of type T per event, in the
+// manner of bufio.Scanner:
+//
+//	s, err := client.ChatStream(ctx, "gpt-4o", req)
+//	if err != nil { … }           // HTTP errors arrive here, before any event
+//	defer s.Close()
+//	for s.Next() {
+//		fmt.Print(s.Current().Text())
+//	}
+//	if err := s.Err(); err != nil { … }
+//
+// The stream ends at "data: [DONE]". An event carrying {"error":…} (or "event: error") ends it
+// with an [*APIError] whose DuringStream is true. The end of the connection without [DONE]
+// and without a finish_reason is an error matching [ErrTruncated], never a silent success;
+// no event for the idle timeout is an error matching [ErrTimeout]. A stream is never retried
+// once it has started.
+//
+// A Stream is not safe for concurrent use. The context of the call that opened it governs it
+// to the end: cancelling that context stops the stream.
+type Stream[T any] struct {
+	body     io.ReadCloser
+	dec      *sseDecoder
+	decode   func(data []byte) (T, error)
+	finished func(T) bool
+	method   string
+	path     string
+
+	cur      T
+	err      error
+	done     bool // no more events: [DONE], error, EOF or Close
+	closed   bool
+	sawFinal bool
+	events   int
+}
+
+// newStream reads events from body. decode turns an event's data into a T; finished reports
+// whether a value marks a complete answer (a finish_reason), which makes a missing [DONE]
+// acceptable.
+func newStream[T any](body io.ReadCloser, maxLine int, method, path string,
+	decode func([]byte) (T, error), finished func(T) bool) *Stream[T] {
+	return &Stream[T]{
+		body: body, dec: newSSEDecoder(body, maxLine), decode: decode, finished: finished,
+		method: method, path: path,
+	}
+}
+
+var doneMarker = []byte("[DONE]")
+
+// Next advances to the next event and reports whether there is one. It returns false at the
+// end of the stream, after an error (see [Stream.Err]) and after Close.
+func (s *Stream[T]) Next() bool {
+	if s.done {
+		return false
+	}
+	for {
+		ev, err := s.dec.next()
+		if err != nil {
+			if err == io.EOF {
+				if !s.sawFinal {
+					s.fail(&streamEndError{method: s.method, path: s.path, events: s.events})
+					return false
+				}
+				s.finish()
+				return false
+			}
+			if errors.Is(err, errLineTooLong) {
+				err = parseError(s.method, s.path, err)
+			}
+			s.fail(err)
+			return false
+		}
+		data := bytes.TrimSpace(ev.data)
+		if len(data) == 0 {
+			continue
+		}
+		if bytes.Equal(data, doneMarker) {
+			s.finish()
+			return false
+		}
+		if string(ev.event) == "error" || hasErrorMember(data) {
+			s.fail(streamError(s.method, s.path, data))
+			return false
+		}
+		v, err := s.decode(data)
+		if err != nil {
+			s.fail(parseError(s.method, s.path, err))
+			return false
+		}
+		s.cur = v
+		s.events++
+		if s.finished != nil && s.finished(v) {
+			s.sawFinal = true
+		}
+		return true
+	}
+}
+
+// Current returns the value of the event Next moved to. It is the zero T before the first
+// call of Next.
+func (s *Stream[T]) Current() T { return s.cur }
+
+// Err returns the error that ended the stream, or nil when it ended normally or is still
+// going. After Close it returns nil, unless an error had ended the stream before.
+func (s *Stream[T]) Err() error { return s.err }
+
+// Close releases the connection. Closing before the end abandons the response (the server
+// sees the connection close and can stop generating). Close is idempotent and returns nil
+// unless closing the body fails.
+func (s *Stream[T]) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.done = true
+	return s.body.Close()
+}
+
+// All returns an iterator over the remaining events for use with range:
+//
+//	for chunk, err := range s.All() {
+//		if err != nil { … }
+//	}
+//
+// It yields (value, nil) per event and, if the stream fails, one final (zero, err). It closes
+// the stream when the loop ends, also on break. It is single-use: the stream is consumed.
+func (s *Stream[T]) All() iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		defer s.Close()
+		for s.Next() {
+			if !yield(s.Current(), nil) {
+				return
+			}
+		}
+		if err := s.Err(); err != nil {
+			var zero T
+			yield(zero, err)
+		}
+	}
+}
+
+// finish ends the stream normally. The rest of the body is drained briefly so the connection
+// can be reused, then the body is closed.
+func (s *Stream[T]) finish() {
+	s.done = true
+	_, _ = io.CopyN(io.Discard, s.body, 4<<10)
+	s.Close()
+}
+
+// fail ends the stream with err.
+func (s *Stream[T]) fail(err error) {
+	s.err = err
+	s.Close()
+}
+
+// streamEndError reports EOF without [DONE] or a finish_reason.
+type streamEndError struct {
+	method, path string
+	events       int
+}
+
+// Error says how many events arrived before the stream ended.
+func (e *streamEndError) Error() string {
+	return "dial: " + e.method + " " + e.path + ": stream ended without [DONE] or a finish_reason after " +
+		strconv.Itoa(e.events) + " events"
+}
+
+// Is makes the error match ErrTruncated.
+func (e *streamEndError) Is(target error) bool { return target == ErrTruncated }
+
+// hasErrorMember reports whether the JSON object data has a top-level "error" member that is
+// not null. It checks cheaply for the key first, since almost no event has one.
+func hasErrorMember(data []byte) bool {
+	if !bytes.Contains(data, []byte(`"error"`)) {
+		return false
+	}
+	found := false
+	_ = eachMember(data, func(key, val []byte) {
+		if string(key) == "error" && !isNull(val) {
+			found = true
+		}
+	})
+	return found
+}
