@@ -1,37 +1,338 @@
 package lualib
 
 import (
+	"errors"
 	"os"
+	"reflect"
+	"strings"
+	"time"
+	"unicode"
 
 	lua "github.com/yuin/gopher-lua"
+	luar "layeh.com/gopher-luar"
+
+	"github.com/dialua/dialua/dial"
 )
 
-// FileOpener opens a local file the way the host's io.open does (relative to the working
-// directory, confined to it in the sandbox).
-type FileOpener func(name string, flag int, perm os.FileMode) (*os.File, error)
+// LocalFiles is how the module reaches local files: as the host's io.open, os.rename and
+// os.remove do (relative to the working directory, confined to it in the sandbox). Nil
+// functions use the os package.
+type LocalFiles struct {
+	Open   func(name string, flag int, perm os.FileMode) (*os.File, error)
+	Rename func(oldName, newName string) error
+	Remove func(name string) error
+}
 
 // Dial is the `dial` Lua module of one state. Create one per state with NewDial; it is used
 // only on that state's goroutine.
+//
+// Handles (clients, pools, files, streams) are Go values exposed through gopher-luar with
+// snake_case method names; data cross as plain tables in DIAL's wire names, through the JSON
+// bridge of this package.
 type Dial struct {
-	cfg  *DialConfig
-	open FileOpener
+	cfg   *DialConfig
+	files LocalFiles
+
+	// L is the thread running the current module call: the state or one of its coroutines.
+	// Credential functions run on it.
+	L *lua.LState
+
+	defaultClient lua.LValue           // the handle dial.default() returns
+	pools         []*dial.Pool         // pools scripts made with dial.pool{}
+	streams       map[*Stream]struct{} // streams a run may leave open
+	errMeta       *lua.LTable          // metatable of err tables
 }
 
 // NewDial returns the dial module for one state, configured by cfg (shared by every state)
-// and opening local files with open.
-func NewDial(cfg *DialConfig, open FileOpener) *Dial {
-	return &Dial{cfg: cfg, open: open}
+// and reaching local files through files.
+func NewDial(cfg *DialConfig, files LocalFiles) *Dial {
+	if files.Open == nil {
+		files.Open = os.OpenFile
+	}
+	if files.Rename == nil {
+		files.Rename = os.Rename
+	}
+	if files.Remove == nil {
+		files.Remove = os.Remove
+	}
+	return &Dial{cfg: cfg, files: files, streams: map[*Stream]struct{}{}}
 }
 
-// Loader builds the module table.
+// Loader builds the module table: default, client, pool, path.join and template.
 func (m *Dial) Loader(L *lua.LState) int {
+	cfg := luar.GetConfig(L)
+	cfg.MethodNames = methodNames
+	cfg.FieldNames = fieldNames
+	wrapHandleTypes(L)
 	t := L.NewTable()
+	L.SetFuncs(t, map[string]lua.LGFunction{
+		"default": m.defaultFn,
+		"client":  m.clientFn,
+		"pool":    m.poolFn,
+	})
+	path := L.NewTable()
+	L.SetFuncs(path, map[string]lua.LGFunction{"join": m.pathJoin})
+	t.RawSetString("path", path)
 	L.Push(t)
 	return 1
 }
 
-// AfterRun closes what the finished run left open, such as streams a script broke out of.
-func (m *Dial) AfterRun(L *lua.LState) {}
+// AfterRun closes the streams the finished run left open, such as one a script broke out of.
+func (m *Dial) AfterRun(L *lua.LState) {
+	for s := range m.streams {
+		s.close()
+	}
+}
 
-// Close releases the module's clients.
-func (m *Dial) Close() error { return nil }
+// Close closes the pools scripts created. Clients of the shared pool need no closing.
+func (m *Dial) Close() error {
+	var errs []error
+	for _, p := range m.pools {
+		errs = append(errs, p.Close())
+	}
+	m.pools = nil
+	return errors.Join(errs...)
+}
+
+// enter records L as the thread of the current call and returns a function restoring the
+// previous one, for calls that re-enter Lua.
+func (m *Dial) enter(L *lua.LState) func() {
+	prev := m.L
+	m.L = L
+	return func() { m.L = prev }
+}
+
+// handleTypes are the Go types exposed as handles, with the names their errors use.
+var handleTypes = []struct {
+	v    any
+	name string
+}{
+	{(*Client)(nil), "dial client"}, {(*Files)(nil), "dial files"}, {(*Pool)(nil), "dial pool"},
+	{(*Stream)(nil), "dial stream"},
+}
+
+// wrapHandleTypes makes the luar metatables of the handle types raise an error naming an
+// unknown method or field, instead of gopher-luar's "attempt to call a non-function object".
+func wrapHandleTypes(L *lua.LState) {
+	for _, h := range handleTypes {
+		what := h.name
+		mt := luar.MT(L, h.v)
+		index := mt.RawGetString("__index")
+		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+			L.Push(index)
+			L.Push(L.Get(1))
+			L.Push(L.Get(2))
+			L.Call(2, 1)
+			if L.Get(-1) == lua.LNil {
+				L.RaiseError("%s has no method or field '%s'", what, L.Get(2).String())
+			}
+			return 1
+		}))
+	}
+}
+
+// methodNames exposes Go methods in snake_case ("ChatMany" → "chat_many"); String stays
+// hidden (it drives tostring).
+func methodNames(_ reflect.Type, m reflect.Method) []string {
+	if m.Name == "String" {
+		return nil
+	}
+	return []string{snake(m.Name)}
+}
+
+// fieldNames exposes exported fields in snake_case.
+func fieldNames(_ reflect.Type, f reflect.StructField) []string {
+	return []string{snake(f.Name)}
+}
+
+// snake converts a Go name to snake_case: "DeploymentConfiguration" → "deployment_configuration",
+// "BaseURL" → "base_url".
+func snake(name string) string {
+	var sb strings.Builder
+	runes := []rune(name)
+	for i, r := range runes {
+		if unicode.IsUpper(r) {
+			prevLower := i > 0 && unicode.IsLower(runes[i-1])
+			nextLower := i+1 < len(runes) && unicode.IsLower(runes[i+1])
+			if i > 0 && (prevLower || (nextLower && unicode.IsUpper(runes[i-1]))) {
+				sb.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+// defaultFn is dial.default(): the client the host configured (flags and environment), the
+// same handle on every call in a state.
+func (m *Dial) defaultFn(L *lua.LState) int {
+	if m.defaultClient == nil {
+		d := m.cfg.Default
+		if d.BaseURL == "" {
+			L.RaiseError("dial.default: no DIAL URL is configured (set --url or DIAL_URL)")
+		}
+		var opts []dial.Option
+		if d.APIKey != "" {
+			opts = append(opts, dial.WithAPIKey(d.APIKey))
+		}
+		if d.BearerToken != "" {
+			opts = append(opts, dial.WithBearerToken(d.BearerToken))
+		}
+		opts = append(opts, m.commonOptions(d.APIVersion, d.Timeout, d.MaxRetries, d.Headers)...)
+		c, err := m.cfg.Pool.NewClient(d.BaseURL, opts...)
+		if err != nil {
+			L.RaiseError("dial.default: %s", errorMessage(err))
+		}
+		m.defaultClient = luar.New(L, m.newClient(c))
+	}
+	L.Push(m.defaultClient)
+	return 1
+}
+
+// commonOptions are the client options shared by dial.default() and dial.client{}.
+func (m *Dial) commonOptions(apiVersion string, timeout time.Duration, maxRetries int, headers map[string]string) []dial.Option {
+	var opts []dial.Option
+	if apiVersion != "" {
+		opts = append(opts, dial.WithAPIVersion(apiVersion))
+	}
+	if timeout > 0 {
+		opts = append(opts, dial.WithTimeout(timeout))
+	}
+	if maxRetries >= 0 {
+		opts = append(opts, dial.WithMaxRetries(maxRetries))
+	}
+	for k, v := range headers {
+		opts = append(opts, dial.WithHeader(k, v))
+	}
+	if m.cfg.Logger != nil {
+		opts = append(opts, dial.WithLogger(m.cfg.Logger))
+	}
+	return opts
+}
+
+// clientFn is dial.client{…}: a client of the shared pool.
+func (m *Dial) clientFn(L *lua.LState) int {
+	return m.makeClient(L, 1, m.cfg.Pool)
+}
+
+// makeClient builds a client from the options table at argument n, in pool p.
+func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
+	if L.Get(n).Type() != lua.LTTable {
+		L.ArgError(n, "options table expected")
+	}
+	o := optionsArg(L, n, "base_url", "api_key", "bearer_token", "api_version", "timeout",
+		"max_retries", "headers")
+	base := o.str("base_url")
+	if base == "" {
+		L.ArgError(n, "option 'base_url' is required")
+	}
+	var opts []dial.Option
+	for _, cred := range []struct {
+		key    string
+		static func(string) dial.Option
+		fn     func(dial.CredentialFunc) dial.Option
+	}{
+		{"api_key", dial.WithAPIKey, dial.WithAPIKeyFunc},
+		{"bearer_token", dial.WithBearerToken, dial.WithBearerTokenFunc},
+	} {
+		switch v := o.t.RawGetString(cred.key).(type) {
+		case *lua.LNilType:
+		case lua.LString:
+			opts = append(opts, cred.static(string(v)))
+		case *lua.LFunction:
+			opts = append(opts, cred.fn(m.credential(v)))
+		default:
+			L.ArgError(n, "option '"+cred.key+"' must be a string or a function, got "+v.Type().String())
+		}
+	}
+	timeout, _ := o.number("timeout")
+	retries := -1
+	if r, ok := o.number("max_retries"); ok {
+		retries = int(r)
+	}
+	headers := map[string]string{}
+	switch h := o.t.RawGetString("headers").(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		h.ForEach(func(k, v lua.LValue) {
+			if k.Type() != lua.LTString || v.Type() != lua.LTString {
+				L.ArgError(n, "option 'headers' must map header names to strings")
+			}
+			headers[k.String()] = v.String()
+		})
+	default:
+		L.ArgError(n, "option 'headers' must be a table")
+	}
+	opts = append(opts, m.commonOptions(o.str("api_version"), time.Duration(timeout*float64(time.Second)),
+		retries, headers)...)
+	c, err := p.NewClient(base, opts...)
+	if err != nil {
+		L.ArgError(n, errorMessage(err))
+	}
+	L.Push(luar.New(L, m.newClient(c)))
+	return 1
+}
+
+// poolFn is dial.pool{max_connections = n}: a pool of its own, closed with the state.
+func (m *Dial) poolFn(L *lua.LState) int {
+	o := optionsArg(L, 1, "max_connections", "idle_timeout", "connect_timeout")
+	var po dial.PoolOptions
+	if n, ok := o.number("max_connections"); ok {
+		if n < 1 {
+			L.ArgError(1, "option 'max_connections' must be at least 1")
+		}
+		po.MaxConnsPerHost = int(n)
+		po.MaxIdleConnsPerHost = int(n)
+	}
+	if s, ok := o.number("idle_timeout"); ok {
+		po.IdleConnTimeout = time.Duration(s * float64(time.Second))
+	}
+	if s, ok := o.number("connect_timeout"); ok {
+		po.ConnectTimeout = time.Duration(s * float64(time.Second))
+	}
+	p := dial.NewPool(po)
+	m.pools = append(m.pools, p)
+	L.Push(luar.New(L, &Pool{m: m, p: p}))
+	return 1
+}
+
+// Pool is the handle of a connection pool a script made with dial.pool{}.
+type Pool struct {
+	m *Dial
+	p *dial.Pool
+}
+
+// Client is pool:client{…}: a client that draws connections from this pool.
+func (p *Pool) Client(L *luar.LState) int {
+	return p.m.makeClient(L.LState, 1, p.p)
+}
+
+// Close is pool:close(): its clients fail afterwards.
+func (p *Pool) Close(L *luar.LState) int {
+	p.p.Close()
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// String is what tostring shows.
+func (p *Pool) String() string { return "dial.pool" }
+
+// pathJoin is dial.path.join(base, …): base is a storage URL, the rest plain names whose
+// segments are percent-encoded once; a trailing '/' on the last one makes a folder URL.
+func (m *Dial) pathJoin(L *lua.LState) int {
+	base := L.CheckString(1)
+	elems := make([]string, 0, L.GetTop()-1)
+	for i := 2; i <= L.GetTop(); i++ {
+		elems = append(elems, L.CheckString(i))
+	}
+	u, err := dial.ParseStorageURL(base)
+	if err == nil && len(elems) > 0 {
+		u, err = u.AsFolder().Join(elems...)
+	}
+	if err != nil {
+		return m.fail(L, err)
+	}
+	L.Push(lua.LString(u.String()))
+	return 1
+}

@@ -81,6 +81,9 @@ type ModuleEnv struct {
 	// the sandbox a name outside WorkDir fails with a [*SandboxError]. The caller closes the
 	// file. It is safe to call from any goroutine.
 	OpenFile func(name string, flag int, perm os.FileMode) (*os.File, error)
+	// Rename and Remove act as os.rename and os.remove do, under the same rules as OpenFile.
+	Rename func(oldName, newName string) error
+	Remove func(name string) error
 }
 
 // Instance is a module prepared for one state.

@@ -115,7 +115,7 @@ func New(cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("runtime: opening libraries: %w", err)
 	}
 	env := ModuleEnv{WorkDir: workDir, Sandbox: cfg.Sandbox, Stdout: h.stdout, Stderr: h.stderr,
-		OpenFile: h.fs.OpenFile}
+		OpenFile: h.fs.OpenFile, Rename: h.fs.Rename, Remove: h.fs.Remove}
 	for _, m := range modules {
 		inst, err := m.Open(h.L, env)
 		if err == nil && inst.Loader == nil {

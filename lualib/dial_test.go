@@ -1,0 +1,69 @@
+package lualib_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/lualib/luatest"
+	"github.com/dialua/dialua/runtime"
+)
+
+// faultDeployments are the emulator deployments the Lua tests of the dial module use besides
+// the default ones.
+var faultDeployments = []emulator.Deployment{
+	{ID: "limited", Status: 429, RetryAfter: 1},
+	{ID: "flaky", Status: 503, FailTimes: 1, Reply: "recovered"},
+	{ID: "broken", Reply: "one two three four", StreamError: &emulator.StreamError{After: 2, Message: "upstream failed", Code: "503"}},
+	{ID: "cut", Reply: "one two three four", CutAfter: 2},
+	{ID: "tools-rich", Reply: "done", CustomContent: json.RawMessage(
+		`{"attachments":[{"index":0,"type":"text/plain","title":"a.txt","url":"files/x/a.txt"}],"stages":[{"index":0,"name":"Search","status":"completed"}]}`)},
+	{ID: "paced", Reply: "a b c d e f g h", ChunkDelay: emulator.Duration(200 * time.Millisecond)},
+}
+
+// TestDialLua runs testdata/dial/*_test.lua, each test function with a state of its own that
+// has the dial module connected to an emulator of its own. The global EMULATOR holds the
+// server's url, key and bucket.
+func TestDialLua(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/dial/*_test.lua")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			luatest.Run(t, file, newDialState)
+		})
+	}
+}
+
+// newDialState is a host state whose dial.default() talks to a fresh emulator, with a pool
+// and usage counter of its own and a temporary working directory.
+func newDialState(t *testing.T) *lua.LState {
+	srv := emulator.NewServer(t, emulator.WithDeployments(faultDeployments...))
+	pool := dial.NewPool(dial.PoolOptions{})
+	t.Cleanup(func() { pool.Close() })
+	cfg := &lualib.DialConfig{
+		Pool:    pool,
+		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1},
+		Usage:   &lualib.Usage{},
+	}
+	h, err := runtime.New(runtime.Config{WorkDir: t.TempDir(), Modules: []runtime.Module{runtime.DialModule(cfg)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { h.Close() })
+	L := h.State()
+	env := L.NewTable()
+	env.RawSetString("url", lua.LString(srv.URL))
+	env.RawSetString("key", lua.LString(srv.Key))
+	env.RawSetString("bucket", lua.LString(srv.Bucket))
+	env.RawSetString("second_key", lua.LString(emulator.SecondKey))
+	L.SetGlobal("EMULATOR", env)
+	return L
+}

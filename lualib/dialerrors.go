@@ -1,0 +1,218 @@
+package lualib
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/dialua/dialua/dial"
+)
+
+// Error kinds of the err table, as LUA_API.md lists them.
+const (
+	kindHTTP         = "http"
+	kindNotFound     = "not_found"
+	kindETagMismatch = "etag_mismatch"
+	kindInvalidURL   = "invalid_url"
+	kindNotDialURL   = "not_dial_url"
+	kindTimeout      = "timeout"
+	kindTransport    = "transport"
+	kindStream       = "stream"
+	kindParse        = "parse"
+	kindCanceled     = "canceled"
+	kindCredentials  = "credentials"
+	kindToolLoop     = "tool_loop"
+)
+
+// errorKind classifies err into one of the kinds above.
+func errorKind(err error) string {
+	var apiErr *dial.APIError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return kindCanceled
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, dial.ErrTimeout):
+		return kindTimeout
+	case errors.Is(err, dial.ErrCredentials):
+		return kindCredentials
+	case errors.Is(err, dial.ErrInvalidURL):
+		return kindInvalidURL
+	case errors.Is(err, dial.ErrNotDialURL):
+		return kindNotDialURL
+	case errors.As(err, &apiErr):
+		switch {
+		case apiErr.DuringStream:
+			return kindStream
+		case apiErr.StatusCode == http.StatusNotFound:
+			return kindNotFound
+		case apiErr.StatusCode == http.StatusPreconditionFailed:
+			return kindETagMismatch
+		}
+		return kindHTTP
+	case errors.Is(err, dial.ErrTruncated):
+		return kindStream
+	case errors.Is(err, dial.ErrParse):
+		return kindParse
+	}
+	return kindTransport
+}
+
+// errorMessage is the one-line message of err.
+func errorMessage(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+// errorTable builds the err table of a failure: kind, message, retryable and, for an answer
+// from DIAL, status, type, code, param, display_message, retry_after and during_stream. Its
+// __tostring gives the message, so print(err) reads well.
+func (m *Dial) errorTable(L *lua.LState, err error) *lua.LTable {
+	t := L.NewTable()
+	t.RawSetString("kind", lua.LString(errorKind(err)))
+	t.RawSetString("message", lua.LString(errorMessage(err)))
+	t.RawSetString("retryable", lua.LBool(dial.Retryable(err)))
+	var apiErr *dial.APIError
+	if errors.As(err, &apiErr) {
+		t.RawSetString("message", lua.LString(apiErr.Message))
+		t.RawSetString("status", lua.LNumber(apiErr.StatusCode))
+		setString(t, "type", apiErr.Type)
+		setString(t, "code", apiErr.Code)
+		setString(t, "param", apiErr.Param)
+		setString(t, "display_message", apiErr.DisplayMessage)
+		t.RawSetString("during_stream", lua.LBool(apiErr.DuringStream))
+		if apiErr.RetryAfter > 0 {
+			t.RawSetString("retry_after", lua.LNumber(apiErr.RetryAfter.Seconds()))
+		}
+	}
+	L.SetMetatable(t, m.errorMeta(L))
+	return t
+}
+
+// errorMeta is the metatable of err tables: __tostring shows the message.
+func (m *Dial) errorMeta(L *lua.LState) *lua.LTable {
+	if m.errMeta == nil {
+		m.errMeta = L.NewTable()
+		m.errMeta.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+			t := L.CheckTable(1)
+			L.Push(lua.LString(lua.LVAsString(t.RawGetString("kind")) + ": " +
+				lua.LVAsString(t.RawGetString("message"))))
+			return 1
+		}))
+	}
+	return m.errMeta
+}
+
+func setString(t *lua.LTable, key, value string) {
+	if value != "" {
+		t.RawSetString(key, lua.LString(value))
+	}
+}
+
+// fail returns the Lua failure triple nil, message, err for err.
+func (m *Dial) fail(L *lua.LState, err error) int {
+	L.Push(lua.LNil)
+	L.Push(lua.LString(errorMessage(err)))
+	L.Push(m.errorTable(L, err))
+	return 3
+}
+
+// pushJSON pushes raw decoded as plain Lua values, or fails with a parse error.
+func (m *Dial) pushJSON(L *lua.LState, raw []byte) int {
+	v, err := FromJSON(L, raw)
+	if err != nil {
+		return m.fail(L, errors.Join(dial.ErrParse, err))
+	}
+	L.Push(v)
+	return 1
+}
+
+// options reads an options table argument, refusing keys it does not know.
+type options struct {
+	L    *lua.LState
+	n    int // argument position, for error messages
+	t    *lua.LTable
+	seen map[string]bool
+}
+
+// optionsArg returns the options table at argument n (nil or absent gives an empty one) after
+// checking that every key is one of allowed; an unknown key raises naming it.
+func optionsArg(L *lua.LState, n int, allowed ...string) options {
+	o := options{L: L, n: n, seen: map[string]bool{}}
+	switch v := L.Get(n).(type) {
+	case *lua.LNilType:
+		o.t = L.NewTable()
+	case *lua.LTable:
+		o.t = v
+	default:
+		L.ArgError(n, "options table expected, got "+v.Type().String())
+	}
+	o.t.ForEach(func(k, _ lua.LValue) {
+		key, ok := k.(lua.LString)
+		if !ok || !contains(allowed, string(key)) {
+			L.ArgError(n, "unknown option '"+k.String()+"' (known: "+strings.Join(allowed, ", ")+")")
+		}
+	})
+	return o
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// str returns the string option key, "" when absent; another type raises.
+func (o options) str(key string) string {
+	switch v := o.t.RawGetString(key).(type) {
+	case *lua.LNilType:
+		return ""
+	case lua.LString:
+		return string(v)
+	default:
+		o.L.ArgError(o.n, "option '"+key+"' must be a string, got "+v.Type().String())
+	}
+	return ""
+}
+
+// number returns the number option key and whether it was given; another type raises.
+func (o options) number(key string) (float64, bool) {
+	switch v := o.t.RawGetString(key).(type) {
+	case *lua.LNilType:
+		return 0, false
+	case lua.LNumber:
+		return float64(v), true
+	default:
+		o.L.ArgError(o.n, "option '"+key+"' must be a number, got "+v.Type().String())
+	}
+	return 0, false
+}
+
+// boolean returns the boolean option key (false when absent); another type raises.
+func (o options) boolean(key string) bool {
+	switch v := o.t.RawGetString(key).(type) {
+	case *lua.LNilType:
+		return false
+	case lua.LBool:
+		return bool(v)
+	default:
+		o.L.ArgError(o.n, "option '"+key+"' must be a boolean, got "+v.Type().String())
+	}
+	return false
+}
+
+// function returns the function option key, nil when absent; another type raises.
+func (o options) function(key string) *lua.LFunction {
+	switch v := o.t.RawGetString(key).(type) {
+	case *lua.LNilType:
+		return nil
+	case *lua.LFunction:
+		return v
+	default:
+		o.L.ArgError(o.n, "option '"+key+"' must be a function, got "+v.Type().String())
+	}
+	return nil
+}

@@ -1,0 +1,319 @@
+-- Tests of clients, listings and chat in the dial module, against the emulator.
+local dial = require("dial")
+local json = require("json")
+
+function TestDefaultAndListings(t)
+  local client = dial.default()
+  t:equal(client, dial.default(), "dial.default() is one handle per state")
+  local deps = assert(client:deployments())
+  t:equal(deps[2].id, "gpt-4o")
+  t:equal(deps[2].features.tools, true)
+  t:equal(deps[1].features.seed, false, "every feature key is there")
+  local d = assert(client:deployment("gpt-4o"))
+  t:equal(d.object, "model")
+  t:equal(d.limits.max_prompt_tokens, 120000, "fields the project does not declare come through")
+  local apps = assert(client:applications())
+  t:equal(#apps, 2)
+  local app = assert(client:application("applications/" .. EMULATOR.bucket .. "/folder/my-app"))
+  t:equal(app.display_name, "My custom app")
+  t:equal(#assert(client:models()), #deps + 0)
+  local cfg = assert(client:deployment_configuration("my-app"))
+  t:equal(cfg.properties.mode.type, "string")
+  t:equal(client:deployment_configuration("gpt-4o"), nil, "no schema is nil")
+  t:equal(client:base_url(), EMULATOR.url .. "/")
+  t:equal(client:files_home(), "files/" .. EMULATOR.bucket .. "/")
+  t:equal(client:conversations_home(), "conversations/" .. EMULATOR.bucket .. "/")
+  t:equal(tostring(client), "dial.client(" .. EMULATOR.url .. "/)")
+end
+
+function TestNotFound(t)
+  local client = dial.default()
+  local d, msg, err = client:deployment("missing")
+  t:equal(d, nil)
+  t:equal(type(msg), "string")
+  t:equal(err.kind, "not_found")
+  t:equal(err.status, 404)
+  t:equal(err.retryable, false)
+  t:equal(tostring(err), "not_found: " .. err.message)
+  local ok, amsg = pcall(function() return assert(client:deployment("missing")) end)
+  t:equal(ok, false)
+  t:equal(amsg:find("404", 1, true) ~= nil, true, "assert works with the message")
+end
+
+function TestChatBlock(t)
+  local client = dial.default()
+  local resp, msg, err = client:chat{
+    deployment = "gpt-4o",
+    messages = { { role = "system", content = "Be brief." }, { role = "user", content = "2+3=" } },
+    temperature = 0,
+    custom_fields = { configuration = { mode = "x" } },
+    api_version = "2024-02-15-preview",
+  }
+  t:equal(err, nil)
+  t:equal(resp.choices[1].message.content, "2+3=")
+  t:equal(resp.usage.total_tokens, 4)
+  t:equal(resp.object, "chat.completion")
+
+  local text, whole = client:ask("gpt-4o", "hello there")
+  t:equal(text, "hello there")
+  t:equal(whole.choices[1].finish_reason, "stop")
+  t:equal((client:ask("echo", "q", { system = "S", temperature = 0 })), "q")
+end
+
+function TestChatMisuse(t)
+  local client = dial.default()
+  local cases = {
+    { function() client:chat("x") end, "request table expected" },
+    { function() client:chat{ messages = {} } end, "'deployment' is required" },
+    { function() client:chat{ deployment = "echo" } end, "'messages' must be a table" },
+    { function() client:chat{ deployment = "echo", messages = {}, on_chunk = 3 } end, "'on_chunk' must be a function" },
+    { function() client:chat{ deployment = "echo", messages = { { content = print } } } end, "function" },
+    { function() client:nope() end, "dial client has no method or field 'nope'" },
+    { function() client.files:uplod("x") end, "dial files has no method or field 'uplod'" },
+    { function() dial.client{ base_url = "http://x", api_kye = "k" } end, "unknown option 'api_kye'" },
+    { function() dial.client{ api_key = "k" } end, "'base_url' is required" },
+    { function() dial.client{ base_url = "ftp://x", api_key = "k" } end, "base" },
+    { function() client.files:download("files/b/x", { too = "y" }) end, "unknown option 'too'" },
+  }
+  for i, c in ipairs(cases) do
+    local ok, msg = pcall(c[1])
+    t:equal(ok, false, "case " .. i)
+    if not tostring(msg):find(c[2], 1, true) then
+      t:error("case " .. i .. ": " .. tostring(msg) .. " lacks " .. c[2])
+    end
+  end
+end
+
+function TestStreamCallback(t)
+  local client = dial.default()
+  local pieces = {}
+  local resp = assert(client:chat{
+    deployment = "gpt-4o", stream = true,
+    messages = { { role = "user", content = "the quick brown fox" } },
+    on_chunk = function(chunk)
+      local c = chunk.choices[1]
+      if c and c.delta.content then pieces[#pieces + 1] = c.delta.content end
+    end,
+  })
+  t:equal(table.concat(pieces), "the quick brown fox")
+  t:equal(#pieces, 4)
+  t:equal(resp.choices[1].message.content, "the quick brown fox")
+  t:equal(resp.choices[1].message.role, "assistant")
+  t:equal(resp.choices[1].finish_reason, "stop")
+  t:equal(resp.usage.completion_tokens, 4)
+end
+
+function TestStreamEarlyStop(t)
+  local client = dial.default()
+  local n = 0
+  local resp = assert(client:chat{
+    deployment = "gpt-4o", stream = true, messages = { { role = "user", content = "a b c d e" } },
+    on_chunk = function() n = n + 1; if n == 3 then return false end end,
+  })
+  t:equal(n, 3)
+  t:equal(resp.choices[1].message.content, "a b", "the merged response holds what arrived")
+end
+
+function TestStreamCallbackError(t)
+  local client = dial.default()
+  local ok, msg = pcall(client.chat, client, {
+    deployment = "echo", messages = { { role = "user", content = "a b" } },
+    on_chunk = function() error("callback broke") end,
+  })
+  t:equal(ok, false)
+  t:equal(tostring(msg):find("callback broke", 1, true) ~= nil, true, tostring(msg))
+end
+
+function TestStreamCustomContentMerge(t)
+  local resp = assert(dial.default():chat{ deployment = "tools-rich", stream = true,
+    messages = { { role = "user", content = "x" } }, on_chunk = function() end })
+  local cc = resp.choices[1].message.custom_content
+  t:equal(cc.attachments[1].title, "a.txt")
+  t:equal(cc.attachments[1].index, nil, "index is removed by the merge")
+  t:equal(cc.stages[1].status, "completed")
+end
+
+function TestMidStreamError(t)
+  local client = dial.default()
+  local seen = 0
+  local resp, msg, err = client:chat{ deployment = "broken", stream = true,
+    messages = { { role = "user", content = "x" } }, on_chunk = function() seen = seen + 1 end }
+  t:equal(resp, nil)
+  t:equal(err.kind, "stream")
+  t:equal(err.during_stream, true)
+  t:equal(err.message, "upstream failed")
+  t:equal(err.code, "503")
+  t:equal(err.partial.choices[1].message.content, "one two")
+  t:equal(seen, 3)
+
+  local _, _, cut = client:chat{ deployment = "cut", stream = true, messages = { { role = "user", content = "x" } } }
+  t:equal(cut.kind == "stream" or cut.kind == "transport", true, "a cut stream is an error: " .. cut.kind)
+end
+
+function TestStreamIterator(t)
+  local client = dial.default()
+  local text = {}
+  for chunk in client:stream{ deployment = "gpt-4o", messages = { { role = "user", content = "one two three" } } } do
+    local c = chunk.choices[1]
+    if c and c.delta.content then text[#text + 1] = c.delta.content end
+  end
+  t:equal(table.concat(text), "one two three")
+
+  local it, s = client:stream{ deployment = "gpt-4o", messages = { { role = "user", content = "x y z" } } }
+  it()
+  it()
+  t:equal(s:response().choices[1].message.content, "x")
+  t:equal(s:close(), true)
+  t:equal(it(), nil, "a closed stream ends")
+
+  local ok, err = pcall(function()
+    for _ in client:stream{ deployment = "broken", messages = { { role = "user", content = "x" } } } do end
+  end)
+  t:equal(ok, false)
+  t:equal(err.kind, "stream", "the iterator raises the err table")
+  t:equal(tostring(err), "stream: upstream failed")
+end
+
+function TestHTTPErrorsAndRetries(t)
+  local client = dial.default()
+  local resp = assert(client:chat{ deployment = "flaky", messages = { { role = "user", content = "x" } } })
+  t:equal(resp.choices[1].message.content, "recovered", "a 503 is retried")
+  local fast = dial.client{ base_url = EMULATOR.url, api_key = EMULATOR.key, max_retries = 0 }
+  local r, msg, err = fast:chat{ deployment = "limited", messages = { { role = "user", content = "x" } } }
+  t:equal(r, nil)
+  t:equal(err.kind, "http")
+  t:equal(err.status, 429)
+  t:equal(err.retryable, true)
+  t:equal(err.retry_after, 1)
+  t:equal(err.code, "429")
+  t:equal(type(err.display_message), "string")
+end
+
+function TestEmbeddings(t)
+  local emb = assert(dial.default():embeddings{ deployment = "text-embedding-3-small", input = { "a", "b" } })
+  t:equal(#emb.data, 2)
+  t:equal(#emb.data[1].embedding, 16)
+  t:equal(emb.usage.total_tokens, 2)
+end
+
+function TestChatMany(t)
+  local client = dial.default()
+  local reqs = {}
+  for i = 1, 12 do
+    reqs[i] = { deployment = (i == 5) and "missing" or "echo", messages = { { role = "user", content = "n" .. i } } }
+  end
+  local results = client:chat_many(reqs, { concurrency = 4 })
+  t:equal(#results, 12)
+  for i, r in ipairs(results) do
+    if i == 5 then
+      t:equal(r.error.kind, "not_found")
+      t:equal(r.response, nil)
+    else
+      t:equal(r.response.choices[1].message.content, "n" .. i, "results come in input order")
+    end
+  end
+  local ok, msg = pcall(client.chat_many, client, { { deployment = "echo", messages = {}, stream = true } })
+  t:equal(ok, false)
+  t:equal(msg:find("does not stream", 1, true) ~= nil, true)
+end
+
+function TestCredentialFunctions(t)
+  local calls = 0
+  local client = dial.client{ base_url = EMULATOR.url, api_key = function() calls = calls + 1; return EMULATOR.key end }
+  assert(client:ask("echo", "a"))
+  assert(client:ask("echo", "b"))
+  t:equal(calls, 2, "called before every request")
+
+  local cached = 0
+  local c2 = dial.client{ base_url = EMULATOR.url, api_key = function() cached = cached + 1; return EMULATOR.key, 60 end }
+  assert(c2:ask("echo", "a"))
+  assert(c2:ask("echo", "b"))
+  t:equal(cached, 1, "an expiry caches the key")
+
+  local fan = 0
+  local c3 = dial.client{ base_url = EMULATOR.url, api_key = function() fan = fan + 1; return EMULATOR.key end }
+  local reqs = {}
+  for i = 1, 6 do reqs[i] = { deployment = "echo", messages = { { role = "user", content = "x" } } } end
+  for _, r in ipairs(c3:chat_many(reqs, { concurrency = 3 })) do t:equal(r.error, nil) end
+  t:equal(fan, 6, "chat_many calls the provider on this thread for every request")
+
+  local bad = dial.client{ base_url = EMULATOR.url, api_key = function() error("vault is sealed") end }
+  local r, msg, err = bad:ask("echo", "x")
+  t:equal(r, nil)
+  t:equal(err.kind, "credentials")
+  t:equal(msg:find("vault is sealed", 1, true) ~= nil, true, msg)
+  local none = dial.client{ base_url = EMULATOR.url, bearer_token = function() return nil end }
+  local _, _, err2 = none:ask("echo", "x")
+  t:equal(err2.kind, "credentials")
+end
+
+function TestPools(t)
+  local pool = dial.pool{ max_connections = 2 }
+  local c = pool:client{ base_url = EMULATOR.url, api_key = EMULATOR.key, api_version = "2024-02-01",
+    headers = { ["X-CONVERSATION-ID"] = "run-42" }, timeout = 30 }
+  t:equal((c:ask("echo", "pooled")), "pooled")
+  t:equal(pool:close(), true)
+  local r, _, err = c:ask("echo", "x")
+  t:equal(r, nil, "a closed pool's clients fail")
+  t:equal(type(err.kind), "string")
+  local ok = pcall(dial.pool, { max_connections = 0 })
+  t:equal(ok, false)
+end
+
+function TestWrongURLAndKey(t)
+  local c = dial.client{ base_url = "http://127.0.0.1:1", api_key = "k", max_retries = 0 }
+  local r, msg, err = c:deployments()
+  t:equal(r, nil)
+  t:equal(err.kind, "transport")
+  local bad = dial.client{ base_url = EMULATOR.url, api_key = "wrong" }
+  local _, _, err2 = bad:deployments()
+  t:equal(err2.status, 401)
+  t:equal(err2.kind, "http")
+  t:equal(err2.message, "Unknown api key")
+end
+
+-- strings collects every string inside v.
+local function strings(v, out, seen)
+  out, seen = out or {}, seen or {}
+  if type(v) == "string" then out[#out + 1] = v
+  elseif type(v) == "table" and not seen[v] then
+    seen[v] = true
+    for k, x in pairs(v) do strings(k, out, seen); strings(x, out, seen) end
+  end
+  return out
+end
+
+function TestCanaryKeyNeverShown(t)
+  local canary = "CANARY-7f3e-secret"
+  local results = {}
+  local function collect(...) results[#results + 1] = { ... } end
+  local c = dial.client{ base_url = EMULATOR.url, api_key = canary }
+  collect(c:deployments())
+  collect(c:chat{ deployment = "echo", messages = { { role = "user", content = "x" } } })
+  collect(c:chat{ deployment = "echo", stream = true, messages = { { role = "user", content = "x" } } })
+  collect(c.files:download("files/b/x.txt"))
+  collect(c.files:upload("files/" .. EMULATOR.bucket .. "/../x", "y"))
+  collect(c.files:metadata("https://elsewhere.example.com/v1/files/b/x"))
+  local unreachable = dial.client{ base_url = "http://127.0.0.1:1", api_key = canary, max_retries = 0 }
+  collect(unreachable:ask("echo", "x"))
+  local fn = dial.client{ base_url = EMULATOR.url, api_key = function() error("no " .. "luck") end }
+  collect(fn:ask("echo", "x"))
+  local good = dial.client{ base_url = EMULATOR.url, api_key = EMULATOR.key, headers = { ["X-Note"] = "n" } }
+  collect(good:chat{ deployment = "broken", stream = true, messages = { { role = "user", content = canary:lower() } } })
+  collect(pcall(function() for _ in c:stream{ deployment = "echo", messages = { { role = "user", content = "x" } } } do end end))
+  t:equal(tostring(c):find(canary, 1, true), nil)
+  local n = 0
+  for _, r in ipairs(results) do
+    for _, s in ipairs(strings(r)) do
+      n = n + 1
+      if s:find(canary, 1, true) then t:error("canary leaked: " .. s) end
+    end
+    for _, v in ipairs(r) do
+      if type(v) == "table" and getmetatable(v) then
+        local s = tostring(v)
+        if s:find(canary, 1, true) then t:error("canary leaked by tostring: " .. s) end
+      end
+    end
+  end
+  t:equal(n > 20, true, "the errors were inspected")
+end
