@@ -1,0 +1,87 @@
+// Package memtest measures memory in benchmarks: the peak heap during an operation, and a
+// source of bytes that takes no memory.
+package memtest
+
+import (
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// HeapPeak starts sampling HeapInuse every 5 ms and returns a function that stops sampling
+// and returns the highest value seen.
+func HeapPeak() (stop func() uint64) {
+	var (
+		mu   sync.Mutex
+		peak uint64
+		done = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		mu.Lock()
+		peak = max(peak, ms.HeapInuse)
+		mu.Unlock()
+	}
+	sample()
+	wg.Go(func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	})
+	return func() uint64 {
+		close(done)
+		wg.Wait()
+		sample()
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
+
+// PatternReader produces Size bytes of a repeating pattern and can seek, so an upload of it
+// has a Content-Length and nothing of it is held in memory.
+type PatternReader struct {
+	Size, off int64
+}
+
+// NewPatternReader returns a reader of size bytes.
+func NewPatternReader(size int64) *PatternReader { return &PatternReader{Size: size} }
+
+// Read fills b with the pattern.
+func (p *PatternReader) Read(b []byte) (int, error) {
+	if p.off >= p.Size {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(b)), p.Size-p.off))
+	for i := range n {
+		b[i] = byte((p.off + int64(i)) % 251)
+	}
+	p.off += int64(n)
+	return n, nil
+}
+
+// Seek moves the read offset as io.Seeker says.
+func (p *PatternReader) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += p.off
+	case io.SeekEnd:
+		off += p.Size
+	}
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	p.off = off
+	return off, nil
+}

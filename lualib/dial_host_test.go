@@ -1,0 +1,116 @@
+package lualib_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/runtime"
+)
+
+// dialConfig returns a module configuration whose dial.default() talks to srv through pool.
+func dialConfig(srv *emulator.Server, pool *dial.Pool) *lualib.DialConfig {
+	return &lualib.DialConfig{
+		Pool:    pool,
+		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1},
+		Usage:   &lualib.Usage{},
+	}
+}
+
+// newHost returns a host with the dial module of cfg, writing print output to out.
+func newHost(t testing.TB, cfg *lualib.DialConfig, out io.Writer) *runtime.Host {
+	t.Helper()
+	h, err := runtime.New(runtime.Config{Stdout: out, WorkDir: t.TempDir(),
+		Modules: []runtime.Module{runtime.DialModule(cfg)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+func TestCancelDuringSlowStream(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	streaming, gone := make(chan struct{}), make(chan struct{})
+	srv.Handle("POST /openai/deployments/hang/chat/completions", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"first\"}}]}\n\n")
+		w.(http.Flusher).Flush()
+		close(streaming)
+		<-r.Context().Done() // ends when the client closes the connection
+		close(gone)
+	}))
+	pool := dial.NewPool(dial.PoolOptions{})
+	defer pool.Close()
+	var out strings.Builder
+	h := newHost(t, dialConfig(srv, pool), &out)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	result := make(chan error, 1)
+	go func() {
+		result <- h.RunString(ctx, `
+			local dial = require("dial")
+			dial.default():chat{ deployment = "hang", stream = true,
+				messages = { { role = "user", content = "x" } },
+				on_chunk = function(c) print(c.choices[1].delta.content) end }
+			print("not reached")`)
+	}()
+	<-streaming
+	time.Sleep(50 * time.Millisecond) // the script now waits for the second chunk
+	canceledAt := time.Now()
+	cancel()
+	select {
+	case err := <-result:
+		require.Error(t, err)
+		assert.Less(t, time.Since(canceledAt), 200*time.Millisecond, "the run returns promptly")
+	case <-time.After(2 * time.Second):
+		t.Fatal("the run did not stop after cancel")
+	}
+	assert.Equal(t, "first\n", out.String())
+	select {
+	case <-gone:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the stream's connection was not closed")
+	}
+}
+
+func TestConcurrentScriptsShareConnections(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	pool := dial.NewPool(dial.PoolOptions{})
+	defer pool.Close()
+	const scripts, requests = 8, 50
+	rp, err := runtime.NewPool(runtime.Config{WorkDir: t.TempDir(),
+		Modules: []runtime.Module{runtime.DialModule(dialConfig(srv, pool))}}, scripts)
+	require.NoError(t, err)
+	defer rp.Close()
+	script := fmt.Sprintf(`
+		local client = require("dial").default()
+		for i = 1, %d do assert(client:ask("echo", "request " .. i)) end`, requests)
+	var wg sync.WaitGroup
+	errs := make([]error, scripts)
+	for i := range scripts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = rp.Run(t.Context(), fmt.Sprintf("script%d.lua", i), strings.NewReader(script))
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, scripts*requests, srv.Emulator.Requests("echo"))
+	assert.LessOrEqual(t, srv.Connections(), scripts, "the scripts share keep-alive connections")
+}
