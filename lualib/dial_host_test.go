@@ -88,9 +88,11 @@ func TestCancelDuringSlowStream(t *testing.T) {
 func TestConcurrentScriptsShareConnections(t *testing.T) {
 	t.Parallel()
 	srv := emulator.NewServer(t)
-	pool := dial.NewPool(dial.PoolOptions{})
-	defer pool.Close()
 	const scripts, requests = 8, 50
+	// Go's transport may dial a spare connection when a request races the return of another
+	// to the idle list; MaxConnsPerHost makes the bound hard, as the CLI configures it.
+	pool := dial.NewPool(dial.PoolOptions{MaxConnsPerHost: scripts})
+	defer pool.Close()
 	rp, err := runtime.NewPool(runtime.Config{WorkDir: t.TempDir(),
 		Modules: []runtime.Module{runtime.DialModule(dialConfig(srv, pool))}}, scripts)
 	require.NoError(t, err)
