@@ -28,6 +28,10 @@ var faultDeployments = []emulator.Deployment{
 	{ID: "paced", Reply: "a b c d e f g h", ChunkDelay: emulator.Duration(200 * time.Millisecond)},
 }
 
+// canaryKey is a valid API key of the test emulator that must never appear in anything a
+// script can see.
+const canaryKey = "CANARY-7f3e-secret"
+
 // TestDialLua runs testdata/dial/*_test.lua, each test function with a state of its own that
 // has the dial module connected to an emulator of its own. The global EMULATOR holds the
 // server's url, key and bucket.
@@ -45,17 +49,22 @@ func TestDialLua(t *testing.T) {
 }
 
 // newDialState is a host state whose dial.default() talks to a fresh emulator, with a pool
-// and usage counter of its own and a temporary working directory.
+// and usage counter of its own and a temporary working directory. The emulator also accepts
+// canaryKey, and answers the deployment "garbage" with malformed JSON.
 func newDialState(t *testing.T) *lua.LState {
-	srv := emulator.NewServer(t, emulator.WithDeployments(faultDeployments...))
+	cfg := emulator.DefaultConfig()
+	cfg.Deployments = append(cfg.Deployments, faultDeployments...)
+	cfg.Keys = append(cfg.Keys, emulator.Identity{Key: canaryKey, Bucket: "CanaryBucket"})
+	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv.Handle("POST /openai/deployments/garbage/chat/completions", emulator.JSON(200, `{"choices": [`))
 	pool := dial.NewPool(dial.PoolOptions{})
 	t.Cleanup(func() { pool.Close() })
-	cfg := &lualib.DialConfig{
+	dcfg := &lualib.DialConfig{
 		Pool:    pool,
 		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1},
 		Usage:   &lualib.Usage{},
 	}
-	h, err := runtime.New(runtime.Config{WorkDir: t.TempDir(), Modules: []runtime.Module{runtime.DialModule(cfg)}})
+	h, err := runtime.New(runtime.Config{WorkDir: t.TempDir(), Modules: []runtime.Module{runtime.DialModule(dcfg)}})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	L := h.State()
@@ -64,6 +73,7 @@ func newDialState(t *testing.T) *lua.LState {
 	env.RawSetString("key", lua.LString(srv.Key))
 	env.RawSetString("bucket", lua.LString(srv.Bucket))
 	env.RawSetString("second_key", lua.LString(emulator.SecondKey))
+	env.RawSetString("canary", lua.LString(canaryKey))
 	L.SetGlobal("EMULATOR", env)
 	return L
 }

@@ -284,23 +284,38 @@ local function strings(v, out, seen)
 end
 
 function TestCanaryKeyNeverShown(t)
-  local canary = "CANARY-7f3e-secret"
+  local canary = EMULATOR.canary
   local results = {}
-  local function collect(...) results[#results + 1] = { ... } end
-  local c = dial.client{ base_url = EMULATOR.url, api_key = canary }
-  collect(c:deployments())
-  collect(c:chat{ deployment = "echo", messages = { { role = "user", content = "x" } } })
-  collect(c:chat{ deployment = "echo", stream = true, messages = { { role = "user", content = "x" } } })
-  collect(c.files:download("files/b/x.txt"))
-  collect(c.files:upload("files/" .. EMULATOR.bucket .. "/../x", "y"))
-  collect(c.files:metadata("https://elsewhere.example.com/v1/files/b/x"))
+  local kinds = {}
+  local function collect(...)
+    local r = { ... }
+    results[#results + 1] = r
+    if type(r[3]) == "table" then kinds[r[3].kind] = true end
+  end
+  -- The canary is a valid key, so every kind of failure is reachable with it.
+  local c = dial.client{ base_url = EMULATOR.url, api_key = canary, max_retries = 0 }
+  local home = assert(c:files_home())
+  collect(c:deployment("missing"))                                           -- not_found
+  collect(c:chat{ deployment = "limited", messages = { { role = "user", content = "x" } } })  -- http
+  collect(c:chat{ deployment = "broken", stream = true, messages = { { role = "user", content = canary } } }) -- stream
+  collect(c:chat{ deployment = "garbage", messages = { { role = "user", content = "x" } } })  -- parse
+  assert(c.files:upload(home .. "a.txt", "a"))
+  collect(c.files:delete(home .. "a.txt", { if_match = "0" }))               -- etag_mismatch
+  collect(c.files:upload(home .. "../x", "y"))                               -- invalid_url
+  collect(c.files:metadata("https://elsewhere.example.com/v1/files/b/x"))     -- not_dial_url
   local unreachable = dial.client{ base_url = "http://127.0.0.1:1", api_key = canary, max_retries = 0 }
-  collect(unreachable:ask("echo", "x"))
-  local fn = dial.client{ base_url = EMULATOR.url, api_key = function() error("no " .. "luck") end }
-  collect(fn:ask("echo", "x"))
-  local good = dial.client{ base_url = EMULATOR.url, api_key = EMULATOR.key, headers = { ["X-Note"] = "n" } }
-  collect(good:chat{ deployment = "broken", stream = true, messages = { { role = "user", content = canary:lower() } } })
-  collect(pcall(function() for _ in c:stream{ deployment = "echo", messages = { { role = "user", content = "x" } } } do end end))
+  collect(unreachable:ask("echo", "x"))                                      -- transport
+  local slow = dial.client{ base_url = EMULATOR.url, api_key = canary, timeout = 0.05, max_retries = 0 }
+  collect(slow:chat{ deployment = "paced", stream = true, messages = { { role = "user", content = "x" } } }) -- timeout
+  local fn = dial.client{ base_url = EMULATOR.url, api_key = function() error("no luck") end }
+  collect(fn:ask("echo", "x"))                                               -- credentials
+  local wrong = dial.client{ base_url = EMULATOR.url, api_key = canary .. "-revoked" }
+  collect(wrong:deployments())                                                -- 401
+  collect(pcall(function() for _ in c:stream{ deployment = "broken", messages = { { role = "user", content = "x" } } } do end end))
+  for _, k in ipairs({ "not_found", "http", "stream", "parse", "etag_mismatch", "invalid_url", "not_dial_url",
+                       "transport", "timeout", "credentials" }) do
+    t:equal(kinds[k], true, "reached kind " .. k)
+  end
   t:equal(tostring(c):find(canary, 1, true), nil)
   local n = 0
   for _, r in ipairs(results) do
@@ -315,5 +330,5 @@ function TestCanaryKeyNeverShown(t)
       end
     end
   end
-  t:equal(n > 20, true, "the errors were inspected")
+  t:equal(n > 40, true, "the errors were inspected")
 end
