@@ -1,6 +1,7 @@
 // Package dial is a client for AI DIAL (DIAL Core): chat completions in block and streaming
-// form, embeddings, deployment, model and application listings, and DIAL storage (upload,
-// download, delete, metadata, listing, move and copy of files).
+// form, embeddings, deployment, model and application listings, DIAL storage (upload,
+// download, delete, metadata, listing, move and copy of files), and on top of them a
+// tool-call loop, chat sessions saved as DIAL Chat conversations, prompts and templates.
 //
 // It is used on its own by Go programs and as the engine of dialua's Lua module, so every
 // response keeps everything the server sent (typed fields, an Extra map for members this
@@ -71,9 +72,9 @@
 // Sentinels classify errors with errors.Is: [ErrNotFound] (404), [ErrETagMismatch] (412),
 // [ErrInvalidURL] and [ErrNotDialURL] (a storage URL or id refused before any request; the
 // error is a [*URLError]), [ErrTimeout], [ErrTransport], [ErrTruncated], [ErrParse],
-// [ErrCredentials] and [ErrClosed]. A cancelled context gives an error matching
-// [context.Canceled] or [context.DeadlineExceeded]. Messages are lowercase and start with
-// "dial:".
+// [ErrCredentials], [ErrClosed] and [ErrToolLoop]. A cancelled context gives an error
+// matching [context.Canceled] or [context.DeadlineExceeded]. Messages are lowercase and start
+// with "dial:".
 //
 // # Retries
 //
@@ -93,4 +94,17 @@
 // any request: each segment is percent-encoded exactly once, a folder keeps its trailing
 // '/', and '..', empty segments, encoded '/' and other hosts are refused.
 // [Client.MyFilesHome] returns the caller's root folder, "files/<bucket>/".
+//
+// # Tools, sessions and prompts
+//
+// [Client.RunTools] runs the tool-call loop: Go functions answer the model's tool calls, one
+// after the other on the caller's goroutine, until the model answers without one or
+// RunOptions.MaxSteps completions were made ([ErrToolLoop]). A [Session] keeps a chat's
+// history and is saved and loaded as a DIAL Chat [Conversation] under
+// "conversations/<bucket>/" ([Client.MyConversationsHome]), so it opens in DIAL Chat. DIAL
+// Chat's prompts live under "prompts/<bucket>/" ([Client.SavePrompt], [Client.GetPrompt]);
+// [Template] fills their {{name}} placeholders:
+//
+//	p, _, err := c.GetPrompt(ctx, home+"summary")
+//	text, err := dial.Template(p.Content, map[string]any{"text": doc, "n": 50})
 package dial

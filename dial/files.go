@@ -366,7 +366,12 @@ func (c *Client) DeleteFile(ctx context.Context, fileURL string, opts ...CallOpt
 // when fileURL ends in '/'. [Limit], [PageToken] and [Recursive] control the page. A missing
 // item or non-root folder matches [ErrNotFound].
 func (c *Client) FileMetadata(ctx context.Context, fileURL string, opts ...CallOption) (*FileMetadata, error) {
-	u, err := c.parseTyped(fileURL, ResourceFiles)
+	return c.typedMetadata(ctx, ResourceFiles, fileURL, opts)
+}
+
+// typedMetadata is the metadata call of a storage URL of resource type typ.
+func (c *Client) typedMetadata(ctx context.Context, typ, rawURL string, opts []CallOption) (*FileMetadata, error) {
+	u, err := c.parseTyped(rawURL, typ)
 	if err != nil {
 		return nil, err
 	}
@@ -402,8 +407,13 @@ func (c *Client) metadata(ctx context.Context, u StorageURL, cc *callConfig, tok
 // iteration; a missing folder matches [ErrNotFound]. Each range over the iterator lists
 // afresh.
 func (c *Client) ListFiles(ctx context.Context, folderURL string, opts ...CallOption) iter.Seq2[FileMetadata, error] {
+	return c.listTyped(ctx, ResourceFiles, folderURL, opts)
+}
+
+// listTyped is the listing of a folder URL of resource type typ.
+func (c *Client) listTyped(ctx context.Context, typ, folderURL string, opts []CallOption) iter.Seq2[FileMetadata, error] {
 	return func(yield func(FileMetadata, error) bool) {
-		u, err := c.parseTyped(folderURL, ResourceFiles)
+		u, err := c.parseTyped(folderURL, typ)
 		if err != nil {
 			yield(FileMetadata{}, err)
 			return
