@@ -66,9 +66,10 @@ func (m *Dial) Loader(L *lua.LState) int {
 	wrapHandleTypes(L)
 	t := L.NewTable()
 	L.SetFuncs(t, map[string]lua.LGFunction{
-		"default": m.defaultFn,
-		"client":  m.clientFn,
-		"pool":    m.poolFn,
+		"default":  m.defaultFn,
+		"client":   m.clientFn,
+		"pool":     m.poolFn,
+		"template": m.template,
 	})
 	path := L.NewTable()
 	L.SetFuncs(path, map[string]lua.LGFunction{"join": m.pathJoin})
@@ -108,7 +109,7 @@ var handleTypes = []struct {
 	name string
 }{
 	{(*Client)(nil), "dial client"}, {(*Files)(nil), "dial files"}, {(*Pool)(nil), "dial pool"},
-	{(*Stream)(nil), "dial stream"},
+	{(*Stream)(nil), "dial stream"}, {(*Session)(nil), "dial session"}, {(*Prompts)(nil), "dial prompts"},
 }
 
 // wrapHandleTypes makes the luar metatables of the handle types raise an error naming an

@@ -25,6 +25,7 @@ var faultDeployments = []emulator.Deployment{
 	{ID: "cut", Reply: "one two three four", CutAfter: 2},
 	{ID: "tools-rich", Reply: "done", CustomContent: json.RawMessage(
 		`{"attachments":[{"index":0,"type":"text/plain","title":"a.txt","url":"files/x/a.txt"}],"stages":[{"index":0,"name":"Search","status":"completed"}]}`)},
+	{ID: "loop", ToolCalling: emulator.ToolsAlways},
 	{ID: "paced", Reply: "a b c d e f g h", ChunkDelay: emulator.Duration(200 * time.Millisecond)},
 }
 

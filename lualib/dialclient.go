@@ -18,8 +18,10 @@ import (
 // Its methods follow the Lua conventions of LUA_API.md: data in, plain tables out, and
 // nil, message, err on an operational failure.
 type Client struct {
-	// Files is client.files, the storage operations.
+	// Files is client.files, the file storage operations.
 	Files *Files
+	// Prompts is client.prompts, the prompts storage operations.
+	Prompts *Prompts
 
 	m *Dial
 	c *dial.Client
@@ -28,6 +30,7 @@ type Client struct {
 func (m *Dial) newClient(c *dial.Client) *Client {
 	cl := &Client{m: m, c: c}
 	cl.Files = &Files{cl: cl}
+	cl.Prompts = &Prompts{cl: cl}
 	return cl
 }
 

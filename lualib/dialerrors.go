@@ -37,6 +37,8 @@ func errorKind(err error) string {
 		return kindTimeout
 	case errors.Is(err, dial.ErrCredentials):
 		return kindCredentials
+	case errors.Is(err, dial.ErrToolLoop):
+		return kindToolLoop
 	case errors.Is(err, dial.ErrInvalidURL):
 		return kindInvalidURL
 	case errors.Is(err, dial.ErrNotDialURL):

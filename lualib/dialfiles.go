@@ -37,11 +37,6 @@ func conditions(o options) []dial.CallOption {
 	return opts
 }
 
-// pushMetadata pushes file metadata as the server sent it.
-func (f *Files) pushMetadata(L *lua.LState, meta *dial.FileMetadata) int {
-	return f.cl.m.pushJSON(L, meta.Raw)
-}
-
 // Upload is files:upload(url, content [, options]) with a string content, or
 // files:upload(url, {path = …, …}) streaming a local file. Options: content_type (default:
 // from the file name), if_match, if_none_match ("*" creates only). Returns the metadata.
@@ -99,7 +94,7 @@ func (f *Files) Upload(L *luar.LState) int {
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
-	return f.pushMetadata(L.LState, meta)
+	return m.pushJSON(L.LState, meta.Raw)
 }
 
 // progress asks the host for a progress sink for a transfer, nil for none.
@@ -193,15 +188,22 @@ func (m *Dial) saveTo(to string, r io.Reader, label string, total int64) (int64,
 // Metadata is files:metadata(url [, {limit, token, recursive}]): an item's metadata, or for
 // a folder URL (ending in '/') one page of its children with nextToken when more remain.
 func (f *Files) Metadata(L *luar.LState) int {
-	m := f.cl.m
+	return f.cl.m.metadata(L, f.cl.c.FileMetadata)
+}
+
+// metadataFunc gets the metadata of a storage item or a page of a folder.
+type metadataFunc func(ctx context.Context, url string, opts ...dial.CallOption) (*dial.FileMetadata, error)
+
+// metadata pushes the metadata get returns for the URL and paging options of the arguments.
+func (m *Dial) metadata(L *luar.LState, get metadataFunc) int {
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
 	opts := pageOptions(optionsArg(L.LState, 2, "limit", "token", "recursive"))
-	meta, err := f.cl.c.FileMetadata(Context(L.LState), url, opts...)
+	meta, err := get(Context(L.LState), url, opts...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
-	return f.pushMetadata(L.LState, meta)
+	return m.pushJSON(L.LState, meta.Raw)
 }
 
 // pageOptions returns the listing call options of an options table.
@@ -223,7 +225,12 @@ func pageOptions(o options) []dial.CallOption {
 // (every file below it when recursive), following the pages as it goes. It raises on a
 // failure, since a for loop has nowhere to return one.
 func (f *Files) List(L *luar.LState) int {
-	m := f.cl.m
+	return f.cl.m.list(L, f.cl.c.FileMetadata)
+}
+
+// list pushes an iterator over the children of the folder in the arguments, reading its
+// pages with get.
+func (m *Dial) list(L *luar.LState, get metadataFunc) int {
 	url := L.CheckString(1)
 	if !strings.HasSuffix(url, "/") {
 		url += "/"
@@ -241,7 +248,7 @@ func (f *Files) List(L *luar.LState) int {
 			if token != "" {
 				opts = append(opts[:len(opts):len(opts)], dial.PageToken(token))
 			}
-			meta, err := f.cl.c.FileMetadata(Context(L), url, opts...)
+			meta, err := get(Context(L), url, opts...)
 			if err != nil {
 				done = true
 				L.Error(m.errorTable(L, err), 1)
