@@ -16,6 +16,6 @@ end
 -- The same server dial.default() talks to (the embedded emulator when no URL is configured).
 local client = dial.client{ base_url = dial.default():base_url(), api_key = key_provider }
 
-print(assert(client:ask("gpt-4o", "Who supplied my key?")))
-print(assert(client:ask("gpt-4o", "And now?")))
+print((assert(client:ask("gpt-4o", "Who supplied my key?")))) -- ask returns text, response
+print((assert(client:ask("gpt-4o", "And now?"))))
 print("provider calls: " .. calls)

@@ -4,7 +4,7 @@
 -- response it returns (content and usage), and the iterator form client:stream{…}.
 -- Run:   dialua scripts/stream.lua [deployment]
 -- Prints (emulator): the prompt echoed word by word, then a usage line, then the iterator's
--- chunk count: "chunks: 8".
+-- chunk count: "chunks: 10".
 local dial = require("dial")
 
 local client = dial.default()
