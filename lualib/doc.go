@@ -32,6 +32,43 @@
 // Misuse (an options table with an unknown key, a non-table given to json.array) raises an
 // error; data that cannot be converted returns nil and a message.
 //
+// # dial
+//
+// The dial module binds package dial; README.md has the full reference. Failures return
+// nil, msg:string, err:table (kind, message, status, type, code, param, display_message,
+// retryable, retry_after, during_stream); misuse raises.
+//
+//	local dial = require("dial")
+//	dial.default() -> client
+//	dial.client(opts:table) -> client
+//	dial.pool([opts:table]) -> pool;  pool:client(opts) -> client;  pool:close() -> true
+//	dial.path.join(base:string, name:string...) -> url:string
+//	dial.template(text:string [, vars:table]) -> string
+//	client:deployments() / models() / applications() -> list
+//	client:deployment(id) / model(id) / application(id) -> table
+//	client:deployment_configuration(id) -> schema | nil
+//	client:user_info() -> table;  client:base_url() -> string
+//	client:chat(req:table) -> resp            (stream = true, on_chunk = fn(chunk) -> false to stop)
+//	client:ask(deployment, prompt [, opts]) -> text, resp
+//	client:stream(req:table) -> iterator, stream;  stream:next() / response() / close()
+//	client:chat_many(requests:table [, {concurrency}]) -> {{response=…} | {error=…}, …}
+//	client:embeddings(req:table) -> resp
+//	client:run(req:table) -> resp, history    (tools = {name = {description, parameters, fn}})
+//	client:session(opts) -> session;  session:say(text [, opts]) -> text, resp
+//	session:messages() -> list;  session:save(url [, opts]) -> true;  session:etag() -> string
+//	client:load_session(url) -> session
+//	client:files_home() / conversations_home() / prompts_home() / bucket() -> string
+//	client.files:upload(url, content | {path=…} [, opts]) -> meta
+//	client.files:download(url [, {to=…}]) -> string | info
+//	client.files:metadata(url [, {limit, token, recursive}]) -> meta
+//	client.files:list(folder [, {recursive, limit}]) -> iterator
+//	client.files:move(src, dst [, {overwrite}]) / copy(…) / delete(url [, {if_match}]) -> true
+//	client.prompts:save(url, prompt [, opts]) -> meta;  get(url) -> prompt, etag
+//	client.prompts:delete(url) -> true;  metadata(url) -> meta;  list(folder) -> iterator
+//
+// Handles (client, pool, files, prompts, stream, session) are Go values exposed through
+// gopher-luar with snake_case method names; an unknown name raises an error naming it.
+//
 // # The bridge for Go modules
 //
 // [FromJSON] and [FromGo] turn DIAL responses into plain Lua tables by these rules, and
