@@ -155,6 +155,9 @@ type PoolOptions struct {
 	// http.ProxyFromEnvironment to honour HTTPS_PROXY (this package reads no environment
 	// itself).
 	Proxy func(*http.Request) (*url.URL, error)
+	// Gate, when not nil, paces every request attempt of every client of the pool and spreads
+	// a server's request to slow down over all of them (see [Gate], [NewRateGate]).
+	Gate Gate
 }
 
 func (o PoolOptions) withDefaults() PoolOptions {
@@ -195,12 +198,13 @@ func newTransport(o PoolOptions) *http.Transport {
 // use.
 type Pool struct {
 	transport *http.Transport
+	gate      Gate
 	closed    atomic.Bool
 }
 
 // NewPool returns a pool whose transport is configured by opts.
 func NewPool(opts PoolOptions) *Pool {
-	return &Pool{transport: newTransport(opts.withDefaults())}
+	return &Pool{transport: newTransport(opts.withDefaults()), gate: opts.Gate}
 }
 
 // NewClient returns a client that sends its requests through the pool's transport. It takes

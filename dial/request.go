@@ -64,10 +64,14 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 	// n counts attempts; the loop ends by returning a response, a non-retryable error, or the
 	// last error once retries are used up.
 	for n := 1; ; n++ {
+		if err := c.gateWait(ctx, r); err != nil {
+			return nil, err
+		}
 		resp, err := c.try(ctx, r, n)
 		if err == nil {
 			return resp, nil
 		}
+		c.gateBackoff(err, n)
 		if ctx.Err() != nil {
 			return nil, err // the caller gave up: never retry, never wrap as "giving up"
 		}

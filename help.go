@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	goruntime "runtime"
+	"runtime/debug"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// flagUsages returns the flag lines of a help text, with -h/--help, which pflag handles.
+func flagUsages(c *command, name string, top bool) string {
+	fs := c.flagSet(name, &options{}, top)
+	boolFlag(fs, new(bool), "help", "h", "show this help")
+	return fs.FlagUsagesWrapped(100)
+}
+
+const environmentHelp = `Environment:
+  DIAL_URL, DIAL_API_KEY, DIAL_BEARER_TOKEN, DIAL_API_VERSION
+      the defaults of --url, --api-key, --bearer-token and --api-version; flags win.
+  With no DIAL URL, scripts talk to the embedded DIAL emulator, and a notice on stderr says so.
+`
+
+const exitHelp = `Exit status: 0 success, 1 script or API failure, 2 usage or syntax error
+(a missing script too), 130 interrupted; os.exit(n) in a script gives n.
+`
+
+// mainHelp is the text of dialua --help.
+func mainHelp(c *command) string {
+	return `dialua runs Lua scripts that talk to AI DIAL: chat (streamed or not), files,
+deployments, applications, fan-out and batch pipelines. See docs/cli.md and the README for the
+Lua API.
+
+Usage:
+  dialua [flags] [SCRIPT [ARGS...]]    run SCRIPT, as the lua binary does
+  dialua run [flags] SCRIPT [ARGS...]  the same, by name
+  dialua repl [flags]                  interactive Lua with the dial module loaded
+  dialua batch SCRIPT --input FILE|DIR --output FILE [flags]
+                                       run the function SCRIPT returns over many records
+  dialua serve [flags]                 run the DIAL emulator as a server
+  dialua help [COMMAND]                help on a command
+
+SCRIPT "-" reads the script from standard input, and so does no SCRIPT when standard input is
+not a terminal; on a terminal, no SCRIPT and no -e start the REPL. Everything after SCRIPT is
+the script's: arg[1], arg[2], ... and the ... of the main chunk. A first line starting with
+"#" (#!/usr/bin/env dialua) is skipped.
+
+Flags:
+` + flagUsages(c, "dialua", true) + "\n" + environmentHelp + "\n" + exitHelp
+}
+
+// runHelp is the text of dialua run --help.
+func runHelp(c *command) string {
+	return `Usage: dialua run [flags] SCRIPT [ARGS...]
+
+Runs SCRIPT ("-" for standard input) with ARGS as its arg table, after the -e and -l chunks in
+the order given. Flags after SCRIPT belong to the script.
+
+Flags:
+` + flagUsages(c, "dialua run", false) + "\n" + environmentHelp + "\n" + exitHelp
+}
+
+// replHelp is the text of dialua repl --help.
+func replHelp(c *command) string {
+	return `Usage: dialua repl [flags]
+
+Interactive Lua, as the lua binary's: an expression prints its value (tables pretty-printed),
+"=expr" too, an unfinished statement continues on the ">>" prompt. dial and json are loaded as
+globals, and _ holds the last value printed. Tab completes globals, fields (dial.) and methods
+(client:). Ctrl-C interrupts a running request or stream and returns to the prompt, or clears
+the line; Ctrl-D exits. History is kept in dialua/history in the user's configuration
+directory, without the lines that contain a credential or assign one (api_key = ...).
+With standard input not a terminal, the lines are read from it with no prompt.
+
+Flags:
+` + flagUsages(c, "dialua repl", false) + "\n" + environmentHelp
+}
+
+// serveHelp is the text of dialua serve --help.
+func serveHelp(*command) string {
+	fs, _, _, _ := serveFlagSet()
+	boolFlag(fs, new(bool), "help", "h", "show this help")
+	return `Usage: dialua serve [--addr 127.0.0.1:8080] [--config FILE] [--data DIR]
+
+Runs the embedded DIAL emulator as a server for developing scripts offline: deployments,
+applications, chat (streamed), embeddings and file storage, with DIAL Core's authentication.
+It prints its URL and the keys it accepts, and serves until Ctrl-C.
+
+Flags:
+` + fs.FlagUsagesWrapped(100)
+}
+
+// versionString returns "dialua VERSION (Lua 5.1 on gopher-lua VERSION, GOVERSION)".
+func versionString() string {
+	version, luaVersion := "(devel)", "(unknown)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			version = v
+		} else {
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+					version = "(devel " + s.Value[:12] + ")"
+				}
+			}
+		}
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/yuin/gopher-lua" {
+				luaVersion = d.Version
+			}
+		}
+	}
+	return fmt.Sprintf("dialua %s (%s on gopher-lua %s, %s)", version,
+		strings.TrimSpace(lua.LuaVersion), luaVersion, goruntime.Version())
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// scriptRuns says how to run each example script when running it bare is not enough. A script
+// missing here runs with no arguments.
+var scriptRuns = map[string][]string{
+	"hello.lua": {"scripts/hello.lua", "echo", "Hello from the test"},
+	// summarize.lua is a batch step: it returns a function, which the driver calls on a record.
+	"summarize.lua": {"-e", `local step = dofile("scripts/summarize.lua")
+		local out = step({ id = "doc-1", text = "The quick brown fox jumps over the lazy dog." })
+		print(require("json").encode(out))`},
+}
+
+// TestScripts runs every example script against the embedded emulator and compares what it
+// prints with testdata/cli/scripts/NAME.golden, so the examples cannot go stale.
+func TestScripts(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob("scripts/*.lua")
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, path := range paths {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			args, ok := scriptRuns[name]
+			if !ok {
+				args = []string{path}
+			}
+			r := cli(t, args...)
+			assert.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+			assert.Equal(t, emulatorNotice, normalize(r.stderr))
+			assert.NotEmpty(t, r.stdout)
+			golden(t, "scripts/"+strings.TrimSuffix(name, ".lua"), r.stdout)
+		})
+	}
+}
+
+// TestScriptsDescribeThemselves checks the house rule for examples: each starts with a
+// comment that says what it shows and how to run it.
+func TestScriptsDescribeThemselves(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob("scripts/*.lua")
+	require.NoError(t, err)
+	for _, path := range paths {
+		src := readFile(t, path)
+		assert.True(t, strings.HasPrefix(src, "-- "+filepath.Base(path)+":"), "%s: first line", path)
+		assert.Contains(t, src, "-- Shows:", path)
+		assert.Contains(t, src, "-- Run:", path)
+	}
+}
