@@ -239,9 +239,10 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithLogger logs each attempt at debug level and each retry at info level: method, path
-// without query, attempt number, status and wait. Credentials are never logged. The default
-// discards everything.
+// WithLogger logs each attempt at debug level ("dial: request" when it is sent, "dial: response"
+// with its status or error and elapsed time when it ends) and each retry at info level ("dial:
+// retrying" with the wait). Records carry the method, the path without query and the attempt
+// number; credentials are never logged. The default discards everything.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {

@@ -172,11 +172,21 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 	}
 	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "dial: request",
 		slog.String("method", r.method), slog.String("path", path), slog.Int("attempt", n))
+	sent := time.Now()
+	// logResponse records the outcome of the attempt: its status, or its error.
+	logResponse := func(outcome slog.Attr) {
+		c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "dial: response",
+			slog.String("method", r.method), slog.String("path", path), slog.Int("attempt", n),
+			outcome, slog.Duration("elapsed", time.Since(sent)))
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fail(c.mapError(ctx, actx, r.method, path, err))
+		err = c.mapError(ctx, actx, r.method, path, err)
+		logResponse(slog.String("error", err.Error()))
+		return fail(err)
 	}
 	idle.touch()
+	logResponse(slog.Int("status", resp.StatusCode))
 	// Success: the body stays open for the caller, guarded by the same idle timer; the
 	// attempt's context is released when the body is closed.
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -204,8 +214,6 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 	}
 	apiErr.Body = capBytes(body)
 	redactAPIError(apiErr, secrets)
-	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "dial: error response",
-		slog.String("method", r.method), slog.String("path", path), slog.Int("status", resp.StatusCode))
 	return fail(apiErr)
 }
 
