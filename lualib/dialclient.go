@@ -207,17 +207,50 @@ func (m *Dial) readChat(L *lua.LState, n int) chatCall {
 	return call
 }
 
-// countUsage adds the usage member of a response body to the run's total.
-func (m *Dial) countUsage(raw []byte) {
-	if m.cfg.Usage == nil {
+// countUsage adds a response's usage to the run's total; nil counts nothing.
+func (m *Dial) countUsage(u *dial.Usage) {
+	if m.cfg.Usage != nil && u != nil {
+		m.cfg.Usage.Add(int64(u.PromptTokens), int64(u.CompletionTokens), int64(u.TotalTokens))
+	}
+}
+
+// countUsageTable adds the usage member of a response decoded into Lua values to the run's
+// total.
+func (m *Dial) countUsageTable(v lua.LValue) {
+	t, ok := v.(*lua.LTable)
+	if m.cfg.Usage == nil || !ok {
 		return
 	}
-	var r struct {
-		Usage *dial.Usage `json:"usage"`
+	u, ok := t.RawGetString("usage").(*lua.LTable)
+	if !ok {
+		return
 	}
-	if json.Unmarshal(raw, &r) == nil && r.Usage != nil {
-		m.cfg.Usage.Add(int64(r.Usage.PromptTokens), int64(r.Usage.CompletionTokens), int64(r.Usage.TotalTokens))
+	n := func(key string) int64 {
+		x, _ := u.RawGetString(key).(lua.LNumber)
+		return int64(x)
 	}
+	m.cfg.Usage.Add(n("prompt_tokens"), n("completion_tokens"), n("total_tokens"))
+}
+
+// decodeResponse decodes a response body into Lua values and counts its usage.
+func (m *Dial) decodeResponse(L *lua.LState, raw []byte) (lua.LValue, error) {
+	v, err := FromJSON(L, raw)
+	if err != nil {
+		return nil, errors.Join(dial.ErrParse, err)
+	}
+	m.countUsageTable(v)
+	return v, nil
+}
+
+// pushResponse pushes a response body decoded into Lua values, counting its usage, or fails
+// with a parse error.
+func (m *Dial) pushResponse(L *lua.LState, raw []byte) int {
+	v, err := m.decodeResponse(L, raw)
+	if err != nil {
+		return m.fail(L, err)
+	}
+	L.Push(v)
+	return 1
 }
 
 // Chat is client:chat{…}: a chat completion. With stream = true or an on_chunk callback the
@@ -234,8 +267,7 @@ func (c *Client) Chat(L *luar.LState) int {
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
-	c.m.countUsage(raw)
-	return c.m.pushJSON(L.LState, raw)
+	return c.m.pushResponse(L.LState, raw)
 }
 
 // chatStream runs a streamed chat on this thread and pushes the merged response.
@@ -279,7 +311,7 @@ func (c *Client) chatStream(L *lua.LState, call chatCall) int {
 	if jerr != nil {
 		return c.m.fail(L, jerr)
 	}
-	c.m.countUsage(merged)
+	c.m.countUsage(acc.Usage)
 	return c.m.pushJSON(L, merged)
 }
 
@@ -316,19 +348,36 @@ func (c *Client) Ask(L *luar.LState) int {
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
-	c.m.countUsage(raw)
-	var resp dial.ChatResponse
-	err = json.Unmarshal(raw, &resp)
-	var v lua.LValue
-	if err == nil {
-		v, err = FromJSON(L.LState, raw)
-	}
+	v, err := c.m.decodeResponse(L.LState, raw)
 	if err != nil {
-		return c.m.fail(L.LState, errors.Join(dial.ErrParse, err))
+		return c.m.fail(L.LState, err)
 	}
-	L.Push(lua.LString(resp.Text()))
+	L.Push(lua.LString(answerText(v)))
 	L.Push(v)
 	return 2
+}
+
+// answerText is the content of the first choice's message of a decoded chat response, or ""
+// when it has none.
+func answerText(resp lua.LValue) string {
+	t, _ := resp.(*lua.LTable)
+	if t == nil {
+		return ""
+	}
+	choices, _ := t.RawGetString("choices").(*lua.LTable)
+	if choices == nil {
+		return ""
+	}
+	choice, _ := choices.RawGetInt(1).(*lua.LTable)
+	if choice == nil {
+		return ""
+	}
+	msg, _ := choice.RawGetString("message").(*lua.LTable)
+	if msg == nil {
+		return ""
+	}
+	s, _ := msg.RawGetString("content").(lua.LString)
+	return string(s)
 }
 
 // Stream is client:stream{…}: an iterator over the chunks of a streamed chat, for a generic
@@ -397,9 +446,7 @@ func (s *Stream) close() {
 	if !s.closed {
 		s.closed = true
 		s.s.Close()
-		if merged, err := s.acc.JSON(); err == nil {
-			s.m.countUsage(merged)
-		}
+		s.m.countUsage(s.acc.Usage)
 	}
 	delete(s.m.streams, s)
 }
@@ -452,8 +499,7 @@ func (c *Client) Embeddings(L *luar.LState) int {
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
-	c.m.countUsage(resp)
-	return c.m.pushJSON(L.LState, resp)
+	return c.m.pushResponse(L.LState, resp)
 }
 
 // ChatMany is client:chat_many(requests [, {concurrency = n}]): the requests run concurrently
@@ -512,10 +558,9 @@ func (c *Client) ChatMany(L *luar.LState) int {
 		item := L.NewTable()
 		if r.err != nil {
 			item.RawSetString("error", c.m.errorTable(L.LState, r.err))
-		} else if v, err := FromJSON(L.LState, r.raw); err != nil {
-			item.RawSetString("error", c.m.errorTable(L.LState, errors.Join(dial.ErrParse, err)))
+		} else if v, err := c.m.decodeResponse(L.LState, r.raw); err != nil {
+			item.RawSetString("error", c.m.errorTable(L.LState, err))
 		} else {
-			c.m.countUsage(r.raw)
 			item.RawSetString("response", v)
 		}
 		out.Append(item)
