@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/emulator"
 )
 
 // scriptRuns says how to run each example script when running it bare is not enough. A script
@@ -55,4 +57,23 @@ func TestScriptsDescribeThemselves(t *testing.T) {
 		assert.Contains(t, src, "-- Shows:", path)
 		assert.Contains(t, src, "-- Run:", path)
 	}
+}
+
+// TestSessionScriptResumes runs scripts/session.lua twice against one server: the second run
+// continues the conversation the first one saved.
+func TestSessionScriptResumes(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	run := func(question string) result {
+		return runIn(t, invocation{args: []string{"--url", srv.URL, "--api-key", srv.Key,
+			"scripts/session.lua", "resume-test", question}})
+	}
+	first := run("Name a prime.")
+	require.Equal(t, 0, first.code, first.stderr)
+	assert.Equal(t, "new conversation\nName a prime.\nsaved conversations/"+srv.Bucket+"/gpt-4o__resume-test\n", first.stdout)
+	second := run("And the next one?")
+	require.Equal(t, 0, second.code, second.stderr)
+	assert.Equal(t, "resumed 2 messages\nAnd the next one?\nsaved conversations/"+srv.Bucket+"/gpt-4o__resume-test\n", second.stdout)
+	third := run("One more?")
+	assert.Contains(t, third.stdout, "resumed 4 messages")
 }
