@@ -173,6 +173,10 @@ func (m *Dial) defaultFn(L *lua.LState) int {
 		if d.BaseURL == "" {
 			L.RaiseError("dial.default: no DIAL URL is configured (set --url or DIAL_URL)")
 		}
+		if d.APIKey == "" && d.BearerToken == "" {
+			L.RaiseError("dial.default: no DIAL credentials are configured (set --api-key or DIAL_API_KEY, " +
+				"or --bearer-token or DIAL_BEARER_TOKEN)")
+		}
 		var opts []dial.Option
 		if d.APIKey != "" {
 			opts = append(opts, dial.WithAPIKey(d.APIKey))

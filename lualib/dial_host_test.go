@@ -116,3 +116,21 @@ func TestConcurrentScriptsShareConnections(t *testing.T) {
 	assert.Equal(t, scripts*requests, srv.Emulator.Requests("echo"))
 	assert.LessOrEqual(t, srv.Connections(), scripts, "the scripts share keep-alive connections")
 }
+
+func TestDefaultNeedsURLAndCredentials(t *testing.T) {
+	t.Parallel()
+	pool := dial.NewPool(dial.PoolOptions{})
+	defer pool.Close()
+	for _, tc := range []struct {
+		cfg  lualib.ClientConfig
+		want string
+	}{
+		{lualib.ClientConfig{}, "no DIAL URL is configured (set --url or DIAL_URL)"},
+		{lualib.ClientConfig{BaseURL: "http://127.0.0.1:1"}, "set --api-key or DIAL_API_KEY"},
+	} {
+		h := newHost(t, &lualib.DialConfig{Pool: pool, Default: tc.cfg}, io.Discard)
+		err := h.RunString(t.Context(), `require("dial").default()`)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+}
