@@ -29,8 +29,8 @@ const exitHelp = `Exit status: 0 success, 1 script or API failure, 2 usage or sy
 // mainHelp is the text of dialua --help.
 func mainHelp(c *command) string {
 	return `dialua runs Lua scripts that talk to AI DIAL: chat (streamed or not), files,
-deployments, applications, fan-out and batch pipelines. See docs/cli.md and the README for the
-Lua API.
+deployments, applications, fan-out and batch pipelines. README.md has the command and
+Lua API reference.
 
 Usage:
   dialua [flags] [SCRIPT [ARGS...]]    run SCRIPT, as the lua binary does

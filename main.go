@@ -1,6 +1,6 @@
 // Command dialua runs Lua scripts against AI DIAL: `dialua script.lua`, `dialua -e CODE`,
 // the interactive `dialua repl`, and `dialua serve`, the embedded DIAL emulator as a server.
-// Run `dialua --help` for the flags, and see docs/cli.md.
+// Run `dialua --help` for the flags, and see README.md.
 package main
 
 import (
