@@ -87,6 +87,10 @@
 // [io.ReadSeeker] or a path). When retries run out the error says how many attempts were made
 // and wraps the last error, so errors.As still finds the [*APIError].
 //
+// Clients of one [Pool] can share a [Gate] ([PoolOptions].Gate): every attempt waits on it,
+// and a 429 or 503 with Retry-After holds back every client of the pool, not just the one that
+// got it. [NewRateGate] also caps the rate of attempts.
+//
 // # Storage URLs
 //
 // Files are named by storage URLs relative to the /v1 API, "files/<bucket>/<path>", or by

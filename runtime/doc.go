@@ -41,6 +41,14 @@
 // canceled run. [ExitCode] maps them to the exit codes of the CLI: 2 for syntax errors, 1 for
 // other failures.
 //
+// # REPL and batch
+//
+// [Host.REPL] is the interactive loop of the lua binary on a host's state: expressions print
+// their values ([Pretty]), incomplete chunks continue, Tab completes ([Complete]) and an
+// interrupt cancels the running statement. [RunBatch] runs the function a script returns over
+// every record of a JSONL file or folder on several hosts, appending one JSON line per record
+// to a crash-safe, resumable output.
+//
 // # Memory
 //
 // The data stack (registry) of a state starts small and grows up to 8 Mi slots, so long
