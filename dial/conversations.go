@@ -193,19 +193,7 @@ func (c *Client) putJSON(ctx context.Context, u StorageURL, body []byte, opts []
 	if err != nil {
 		return nil, err
 	}
-	r := &request{method: http.MethodPut, path: u.apiPath(), body: jsonBody(body), cc: cc}
-	data, header, err := c.call(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	var meta FileMetadata
-	if err := json.Unmarshal(data, &meta); err != nil {
-		return nil, parseError(r.method, c.base.Path+r.path, err)
-	}
-	if meta.ETag == "" {
-		meta.ETag = header.Get("ETag")
-	}
-	return &meta, nil
+	return c.put(ctx, &request{method: http.MethodPut, path: u.apiPath(), body: jsonBody(body), cc: cc})
 }
 
 // getJSON reads a JSON resource into out and returns its ETag. DIAL sends these bodies

@@ -136,7 +136,12 @@ func (c *Client) UploadFile(ctx context.Context, fileURL string, body io.Reader,
 	if err != nil {
 		return nil, err
 	}
-	r := &request{method: http.MethodPut, path: u.apiPath(), body: rb, cc: cc}
+	return c.put(ctx, &request{method: http.MethodPut, path: u.apiPath(), body: rb, cc: cc})
+}
+
+// put sends a PUT that stores a resource and returns the metadata DIAL answers with, its
+// ETag taken from the header when the body has none.
+func (c *Client) put(ctx context.Context, r *request) (*FileMetadata, error) {
 	data, header, err := c.call(ctx, r)
 	if err != nil {
 		return nil, err
