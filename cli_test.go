@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 // TestCLIGolden runs the command in-process and compares exit code, stdout and stderr with
@@ -192,7 +193,7 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	out, outW := io.Pipe()
-	var stderr syncBuffer
+	var stderr testutil.SyncBuffer
 	c := newCommand(strings.NewReader(""), outW, &stderr, func(string) string { return "" })
 	done := make(chan int, 1)
 	go func() {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/cli")
@@ -71,28 +72,10 @@ type invocation struct {
 	ctx      context.Context
 }
 
-// syncBuffer is a bytes.Buffer that is safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // runIn runs the command in-process with the environment inv.env only.
 func runIn(t *testing.T, inv invocation) result {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	c := newCommand(strings.NewReader(inv.stdin), &stdout, &stderr, func(k string) string {
 		return inv.env[k]
 	})

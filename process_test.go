@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 // TestShebang runs an executable script through its #! line, with dialua on PATH.
@@ -43,7 +45,7 @@ func TestInterruptStopsTheScript(t *testing.T) {
 		print("not reached")`)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr syncBuffer
+	var stderr testutil.SyncBuffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	line, err := bufio.NewReader(stdout).ReadString('\n')

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 // terminal is dialua running on a pseudo-terminal, as a person at a terminal runs it.
@@ -26,7 +27,7 @@ type terminal struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	pty  *os.File
-	out  syncBuffer
+	out  testutil.SyncBuffer
 	mark int // how much of the cleaned output earlier expectations consumed
 	done chan error
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/dialua/dialua/emulator"
-	"github.com/dialua/dialua/internal/memtest"
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 const benchChunks = 100_000
@@ -122,7 +122,7 @@ func BenchmarkDownload256MiB(b *testing.B) {
 			w.Header().Set("Content-Length", strconv.Itoa(bigSize))
 			w.Header().Set("ETag", "big")
 			buf := make([]byte, 64<<10)
-			p := memtest.NewPatternReader(bigSize)
+			p := testutil.NewPatternReader(bigSize)
 			_, _ = io.CopyBuffer(w, p, buf)
 		}))
 	c, err := NewClient(srv.URL, WithAPIKey(srv.Key))
@@ -132,7 +132,7 @@ func BenchmarkDownload256MiB(b *testing.B) {
 	defer c.Close()
 	b.SetBytes(bigSize)
 	runtime.GC()
-	stop := memtest.HeapPeak()
+	stop := testutil.HeapPeak()
 	for b.Loop() {
 		d, err := c.DownloadFile(b.Context(), "files/"+emulator.DefaultBucket+"/big.bin")
 		if err != nil {
@@ -184,9 +184,9 @@ func BenchmarkUpload256MiB(b *testing.B) {
 	defer c.Close()
 	b.SetBytes(bigSize)
 	runtime.GC()
-	stop := memtest.HeapPeak()
+	stop := testutil.HeapPeak()
 	for b.Loop() {
-		meta, err := c.UploadFile(b.Context(), "files/"+emulator.DefaultBucket+"/big.bin", memtest.NewPatternReader(bigSize))
+		meta, err := c.UploadFile(b.Context(), "files/"+emulator.DefaultBucket+"/big.bin", testutil.NewPatternReader(bigSize))
 		if err != nil {
 			b.Fatal(err)
 		}

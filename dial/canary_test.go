@@ -1,7 +1,6 @@
 package dial
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,32 +9,15 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/dialua/dialua/emulator"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func newTestLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -89,7 +71,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(w, "rejected "+r.Header.Get("Api-Key")) // plain text echo
 	}))
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	logger := newTestLogger(&logs)
 	ctx := t.Context()
 

@@ -17,6 +17,8 @@ import (
 	"github.com/dialua/dialua/emulator"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 // waits records the retry waits of a client instead of sleeping.
@@ -689,7 +691,7 @@ func TestLoggerHasNoSecrets(t *testing.T) {
 	t.Parallel()
 	// Covered with the canary in canary_test.go; here the log shape.
 	srv := emulator.NewServer(t, emulator.WithDeployments(emulator.Deployment{ID: "busy", Status: 503, FailTimes: 1}))
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	c, _ := newTestClient(t, srv, WithLogger(newTestLogger(&buf)))
 	_, err := c.Chat(t.Context(), "busy", userMsg("x"))
 	require.NoError(t, err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
-	"github.com/dialua/dialua/internal/memtest"
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 // BenchmarkStreamConsumers reads the same 20,000-chunk emulator stream with a Lua on_chunk
@@ -88,7 +88,7 @@ func BenchmarkLuaDownload256MiB(b *testing.B) {
 		func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.Header().Set("Content-Length", strconv.Itoa(size))
-			io.CopyBuffer(w, memtest.NewPatternReader(size), make([]byte, 64<<10))
+			io.CopyBuffer(w, testutil.NewPatternReader(size), make([]byte, 64<<10))
 		}))
 	pool := dial.NewPool(dial.PoolOptions{})
 	defer pool.Close()
@@ -100,7 +100,7 @@ func BenchmarkLuaDownload256MiB(b *testing.B) {
 		os.remove("big.bin")`
 	var peak uint64
 	for b.Loop() {
-		stop := memtest.HeapPeak()
+		stop := testutil.HeapPeak()
 		if err := h.RunString(b.Context(), script); err != nil {
 			b.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/dialua/dialua/internal/testutil"
 	"github.com/dialua/dialua/runtime"
 )
 
@@ -29,7 +30,7 @@ func countingModule(opened, closed *atomic.Int32) runtime.Module {
 
 func TestPoolRunsScriptsConcurrentlyOnReusedStates(t *testing.T) {
 	t.Parallel()
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	var opened, closed atomic.Int32
 	pool, err := runtime.NewPool(runtime.Config{Stdout: &out, WorkDir: t.TempDir(),
 		Modules: []runtime.Module{countingModule(&opened, &closed)}}, 4)
@@ -151,7 +152,7 @@ func TestNewPoolValidates(t *testing.T) {
 // cache hands the same prototype to every host.
 func TestSharedChunkRunsConcurrently(t *testing.T) {
 	t.Parallel()
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	pool, err := runtime.NewPool(runtime.Config{Stdout: &out, WorkDir: t.TempDir()}, 8)
 	require.NoError(t, err)
 	t.Cleanup(func() { pool.Close() })

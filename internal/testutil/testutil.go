@@ -1,8 +1,10 @@
-// Package memtest measures memory in benchmarks: the peak heap during an operation, and a
-// source of bytes that takes no memory.
-package memtest
+// Package testutil holds helpers shared by the tests and benchmarks of several packages: a
+// buffer safe for concurrent writers, the peak heap during an operation, and a source of bytes
+// that takes no memory.
+package testutil
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"runtime"
@@ -84,4 +86,25 @@ func (p *PatternReader) Seek(off int64, whence int) (int64, error) {
 	}
 	p.off = off
 	return off, nil
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent use, for output written by several
+// goroutines (loggers, pooled hosts). The zero value is ready.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
