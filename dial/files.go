@@ -97,18 +97,6 @@ func (c *Client) parseTyped(s, typ string) (StorageURL, error) {
 	return u, nil
 }
 
-// parseFile parses a files URL that must name an item, not a folder.
-func (c *Client) parseFile(s string) (StorageURL, error) {
-	u, err := c.parseTyped(s, ResourceFiles)
-	if err != nil {
-		return StorageURL{}, err
-	}
-	if u.IsFolder() {
-		return StorageURL{}, invalidURL(s, "URL points to a folder, not a file")
-	}
-	return u, nil
-}
-
 // UploadFile stores the content of body at fileURL, a files URL relative to /v1
 // ("files/<bucket>/dir/name.txt") or absolute on the client's server, and returns the new
 // metadata (with its ETag). The body is streamed as multipart/form-data and never held in
@@ -121,7 +109,7 @@ func (c *Client) parseFile(s string) (StorageURL, error) {
 // and retried only if the failure happened before it was read. UploadFile does not close
 // body.
 func (c *Client) UploadFile(ctx context.Context, fileURL string, body io.Reader, opts ...CallOption) (*FileMetadata, error) {
-	u, err := c.parseFile(fileURL)
+	u, err := c.parseItem(fileURL, ResourceFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +286,7 @@ func (d *FileDownload) WriteTo(w io.Writer) (int64, error) {
 // file matches [ErrETagMismatch]; with [IfNoneMatch] an unchanged one returns an [*APIError]
 // with status 304.
 func (c *Client) DownloadFile(ctx context.Context, fileURL string, opts ...CallOption) (*FileDownload, error) {
-	u, err := c.parseFile(fileURL)
+	u, err := c.parseItem(fileURL, ResourceFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -355,16 +343,7 @@ func (c *Client) DownloadFileTo(ctx context.Context, fileURL, dest string, opts 
 // before any request. A missing file matches [ErrNotFound]; with [IfMatch] a changed one
 // matches [ErrETagMismatch].
 func (c *Client) DeleteFile(ctx context.Context, fileURL string, opts ...CallOption) error {
-	u, err := c.parseFile(fileURL)
-	if err != nil {
-		return err
-	}
-	cc, err := newCallConfig(opts)
-	if err != nil {
-		return err
-	}
-	_, _, err = c.call(ctx, &request{method: http.MethodDelete, path: u.apiPath(), cc: cc})
-	return err
+	return c.deleteItem(ctx, fileURL, ResourceFiles, opts)
 }
 
 // FileMetadata returns the metadata of a file, or of a folder with one page of its children

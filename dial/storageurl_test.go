@@ -132,7 +132,7 @@ func TestParseStorageURLResourceType(t *testing.T) {
 	_, err := c.parseTyped("files/my-bucket/file.txt", ResourceConversations)
 	require.ErrorIs(t, err, ErrInvalidURL)
 	assert.Contains(t, err.Error(), "expected conversations, got files")
-	_, err = c.parseFile("files/b/dir/")
+	_, err = c.parseItem("files/b/dir/", ResourceFiles)
 	require.ErrorIs(t, err, ErrInvalidURL)
 	assert.Contains(t, err.Error(), "folder")
 	// The package function refuses absolute URLs: it has no server to check them against.
