@@ -61,9 +61,11 @@ func errorKind(err error) string {
 	return kindTransport
 }
 
-// errorMessage is the one-line message of err.
+// errorMessage is the one-line message of err. The "dial: " prefix that each wrapped layer
+// of a dial error repeats is kept only at the start.
 func errorMessage(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	return strings.ReplaceAll(msg, ": dial: ", ": ")
 }
 
 // errorTable builds the err table of a failure: kind, message, retryable and, for an answer
