@@ -611,6 +611,15 @@ func (d *decoder) decode(data []byte) (lua.LValue, error) {
 		return nil, fmt.Errorf("json: input is not valid UTF-8 (byte %d of %d)",
 			invalidUTF8Offset(data)+1, len(data))
 	}
+	if v, ok := d.scan(data); ok {
+		return v, nil
+	}
+	return d.decodeSlow(data)
+}
+
+// decodeSlow decodes data with encoding/json: for input the scanner leaves to it, and for
+// the error of invalid input.
+func (d *decoder) decodeSlow(data []byte) (lua.LValue, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
