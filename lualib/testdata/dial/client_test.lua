@@ -312,8 +312,10 @@ function TestCanaryKeyNeverShown(t)
   local wrong = dial.client{ base_url = EMULATOR.url, api_key = canary .. "-revoked" }
   collect(wrong:deployments())                                                -- 401
   collect(pcall(function() for _ in c:stream{ deployment = "broken", messages = { { role = "user", content = "x" } } } do end end))
+  collect(c:run{ deployment = "loop", messages = { { role = "user", content = "x" } }, max_steps = 1,
+    tools = { t = { fn = function() return "ok" end } } })                      -- tool_loop
   for _, k in ipairs({ "not_found", "http", "stream", "parse", "etag_mismatch", "invalid_url", "not_dial_url",
-                       "transport", "timeout", "credentials" }) do
+                       "transport", "timeout", "credentials", "tool_loop" }) do
     t:equal(kinds[k], true, "reached kind " .. k)
   end
   t:equal(tostring(c):find(canary, 1, true), nil)
