@@ -151,12 +151,13 @@ type chatCall struct {
 // controlKeys are the request keys the module consumes instead of sending.
 var controlKeys = map[string]bool{"deployment": true, "stream": true, "on_chunk": true, "api_version": true}
 
-// readChat reads the request table at argument n. Every key other than deployment, stream,
-// on_chunk and api_version goes to DIAL as it is.
-func (m *Dial) readChat(L *lua.LState, n int) chatCall {
-	t, ok := L.Get(n).(*lua.LTable)
+// readChat reads the request table v, given as argument n (where labels the request in
+// error messages: "" for a request on its own, "request 3: " in a list). Every key other than
+// deployment, stream, on_chunk and api_version goes to DIAL as it is.
+func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCall {
+	t, ok := v.(*lua.LTable)
 	if !ok {
-		L.ArgError(n, "request table expected, got "+L.Get(n).Type().String())
+		L.ArgError(n, where+"request table expected, got "+v.Type().String())
 	}
 	var call chatCall
 	body := L.NewTable()
@@ -170,38 +171,38 @@ func (m *Dial) readChat(L *lua.LState, n int) chatCall {
 		case "deployment":
 			s, ok := v.(lua.LString)
 			if !ok || s == "" {
-				L.ArgError(n, "'deployment' must be a non-empty string")
+				L.ArgError(n, where+"'deployment' must be a non-empty string")
 			}
 			call.deployment = string(s)
 		case "stream":
 			b, ok := v.(lua.LBool)
 			if !ok {
-				L.ArgError(n, "'stream' must be a boolean")
+				L.ArgError(n, where+"'stream' must be a boolean")
 			}
 			call.stream = bool(b)
 		case "on_chunk":
 			fn, ok := v.(*lua.LFunction)
 			if !ok {
-				L.ArgError(n, "'on_chunk' must be a function")
+				L.ArgError(n, where+"'on_chunk' must be a function")
 			}
 			call.onChunk = fn
 		case "api_version":
 			s, ok := v.(lua.LString)
 			if !ok {
-				L.ArgError(n, "'api_version' must be a string")
+				L.ArgError(n, where+"'api_version' must be a string")
 			}
 			call.opts = append(call.opts, dial.APIVersion(string(s)))
 		}
 	})
 	if call.deployment == "" {
-		L.ArgError(n, "'deployment' is required")
+		L.ArgError(n, where+"'deployment' is required")
 	}
 	if _, ok := body.RawGetString("messages").(*lua.LTable); !ok {
-		L.ArgError(n, "'messages' must be a table of messages")
+		L.ArgError(n, where+"'messages' must be a table of messages")
 	}
 	raw, err := ToJSON(L, body)
 	if err != nil {
-		L.ArgError(n, err.Error())
+		L.ArgError(n, where+err.Error())
 	}
 	call.body = raw
 	return call
@@ -259,7 +260,7 @@ func (m *Dial) pushResponse(L *lua.LState, raw []byte) int {
 // nil, message, err with err.during_stream = true and err.partial, the response so far.
 func (c *Client) Chat(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
-	call := c.m.readChat(L.LState, 1)
+	call := c.m.readChat(L.LState, 1, L.Get(1), "")
 	if call.stream || call.onChunk != nil {
 		return c.chatStream(L.LState, call)
 	}
@@ -386,7 +387,7 @@ func answerText(resp lua.LValue) string {
 // early).
 func (c *Client) Stream(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
-	call := c.m.readChat(L.LState, 1)
+	call := c.m.readChat(L.LState, 1, L.Get(1), "")
 	if call.onChunk != nil {
 		L.ArgError(1, "'on_chunk' belongs to client:chat; client:stream is an iterator")
 	}
@@ -519,9 +520,7 @@ func (c *Client) ChatMany(L *luar.LState) int {
 	n := list.Len()
 	calls := make([]chatCall, n)
 	for i := range calls {
-		L.Push(list.RawGetInt(i + 1))
-		calls[i] = c.m.readChat(L.LState, L.GetTop())
-		L.Pop(1)
+		calls[i] = c.m.readChat(L.LState, 1, list.RawGetInt(i+1), fmt.Sprintf("request %d: ", i+1))
 		if calls[i].onChunk != nil || calls[i].stream {
 			L.ArgError(1, fmt.Sprintf("request %d: chat_many does not stream", i+1))
 		}

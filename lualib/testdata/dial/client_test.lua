@@ -215,6 +215,11 @@ function TestChatMany(t)
   local ok, msg = pcall(client.chat_many, client, { { deployment = "echo", messages = {}, stream = true } })
   t:equal(ok, false)
   t:equal(msg:find("does not stream", 1, true) ~= nil, true)
+  ok, msg = pcall(client.chat_many, client, { reqs[1], { messages = {} } })
+  t:equal(ok, false)
+  t:equal(msg:find("bad argument #1 to ", 1, true) ~= nil and msg:find("(request 2: 'deployment' is required)", 1, true) ~= nil, true, msg)
+  ok, msg = pcall(client.chat_many, client, { "nope" })
+  t:equal(msg:find("request 1: request table expected, got string", 1, true) ~= nil, true, msg)
 end
 
 function TestCredentialFunctions(t)
