@@ -69,6 +69,8 @@ type RunResult struct {
 	Messages []json.RawMessage
 	// Steps counts the chat completions sent.
 	Steps int
+	// Usage sums the usage of every completion of the run, where the server reported it.
+	Usage Usage
 	// Stopped reports that RunOptions.OnChunk ended the run.
 	Stopped bool
 }
@@ -134,6 +136,11 @@ func (c *Client) RunToolsRaw(ctx context.Context, deployment string, req json.Ra
 			return res, err
 		}
 		res.Response = resp
+		if u := resp.Usage; u != nil {
+			res.Usage.PromptTokens += u.PromptTokens
+			res.Usage.CompletionTokens += u.CompletionTokens
+			res.Usage.TotalTokens += u.TotalTokens
+		}
 		msg, calls, err := assistantTurn(resp)
 		if err != nil {
 			return res, err

@@ -98,6 +98,11 @@ func TestRunTools(t *testing.T) {
 			assert.Equal(t, []string{"get_weather:Paris", "get_time"}, calls)
 			assert.Equal(t, 2, res.Steps)
 			assert.False(t, res.Stopped)
+			// The emulator counts words: 6 prompt words in the first step, then 8 prompt and
+			// 6 completion words in the second.
+			assert.Equal(t, 14, res.Usage.PromptTokens, "usage sums every step")
+			assert.Equal(t, 6, res.Usage.CompletionTokens)
+			assert.Equal(t, 20, res.Usage.TotalTokens)
 			assert.Equal(t, "get_weather returned {\"celsius\":21,\"city\":\"Paris\"}\n"+
 				"get_time returned 12:00", res.Response.Text())
 			if stream {

@@ -134,3 +134,24 @@ func TestDefaultNeedsURLAndCredentials(t *testing.T) {
 		assert.Contains(t, err.Error(), tc.want)
 	}
 }
+
+func TestUsageCountsEveryStepOfAToolRun(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	pool := dial.NewPool(dial.PoolOptions{})
+	defer pool.Close()
+	cfg := dialConfig(srv, pool)
+	h := newHost(t, cfg, io.Discard)
+	require.NoError(t, h.RunString(t.Context(), `
+		local client = require("dial").default()
+		assert(client:run{ deployment = "gpt-4o",
+			messages = { { role = "user", content = "What is the weather in Paris?" } },
+			tools = { get_weather = { fn = function(args) return { celsius = 21 } end } } })
+		assert(client:ask("echo", "three more words"))`))
+	responses, prompt, completion, total := cfg.Usage.Totals()
+	assert.Equal(t, int64(2), responses)
+	// The run: 6 prompt words, then 7 prompt and 3 completion words; the ask: 3 and 3.
+	assert.Equal(t, int64(6+7+3), prompt)
+	assert.Equal(t, int64(3+3), completion)
+	assert.Equal(t, prompt+completion, total)
+}

@@ -215,7 +215,7 @@ func (m *Dial) pushRun(L *lua.LState, res *dial.RunResult, err error) int {
 		var merged json.RawMessage
 		merged, err = res.Response.JSON()
 		if err == nil {
-			m.countUsage(res.Response.Usage)
+			m.countUsage(&res.Usage)
 			if n := m.pushJSON(L, merged); n != 1 {
 				return n
 			}
@@ -314,7 +314,7 @@ func (s *Session) Say(L *luar.LState) int {
 	if err != nil {
 		return s.m.fail(L.LState, err)
 	}
-	s.m.countUsage(res.Response.Usage)
+	s.m.countUsage(&res.Usage)
 	L.Push(lua.LString(res.Response.Text()))
 	if n := s.m.pushJSON(L.LState, merged); n != 1 {
 		return n
