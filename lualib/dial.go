@@ -33,9 +33,9 @@ type Dial struct {
 	cfg   *DialConfig
 	files LocalFiles
 
-	// L is the thread running the current module call: the state or one of its coroutines.
+	// thread runs the current module call: the state or one of its coroutines.
 	// Credential functions run on it.
-	L *lua.LState
+	thread *lua.LState
 
 	defaultClient lua.LValue           // the handle dial.default() returns
 	pools         []*dial.Pool         // pools scripts made with dial.pool{}
@@ -98,9 +98,9 @@ func (m *Dial) Close() error {
 // enter records L as the thread of the current call and returns a function restoring the
 // previous one, for calls that re-enter Lua.
 func (m *Dial) enter(L *lua.LState) func() {
-	prev := m.L
-	m.L = L
-	return func() { m.L = prev }
+	prev := m.thread
+	m.thread = L
+	return func() { m.thread = prev }
 }
 
 // handleTypes are the Go types exposed as handles, with the names their errors use.

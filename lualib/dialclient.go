@@ -629,7 +629,7 @@ func (m *Dial) credential(fn *lua.LFunction) dial.CredentialFunc {
 // callCredential calls a credential function on the current thread: it must return a
 // non-empty string, optionally followed by a lifetime in seconds.
 func (m *Dial) callCredential(fn *lua.LFunction) (string, time.Duration, error) {
-	L := m.L
+	L := m.thread
 	if err := L.CallByParam(lua.P{Fn: fn, NRet: 2, Protect: true}); err != nil {
 		var apiErr *lua.ApiError
 		msg := err.Error()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 	luar "layeh.com/gopher-luar"
@@ -110,15 +111,7 @@ func (cb *callbacks) readTools(n int, v lua.LValue) []dial.ToolFunction {
 		tools = append(tools, dial.ToolFunction{Name: string(name), Description: o.str("description"),
 			Parameters: params, Func: cb.tool(fn)})
 	})
-	slices.SortFunc(tools, func(a, b dial.ToolFunction) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(tools, func(a, b dial.ToolFunction) int { return strings.Compare(a.Name, b.Name) })
 	return tools
 }
 

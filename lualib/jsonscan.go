@@ -81,84 +81,74 @@ func (s *scanner) literal(word string) bool {
 }
 
 func (s *scanner) object() (lua.LValue, bool) {
-	if s.depth++; s.depth > maxScanDepth {
-		return nil, false
-	}
-	defer func() { s.depth-- }()
-	s.i++ // '{'
 	t := s.d.L.CreateTable(0, 4)
 	t.Metatable = s.d.objectMT
-	s.space()
-	if s.i < len(s.data) && s.data[s.i] == '}' {
-		s.i++
-		return t, true
-	}
-	for {
+	ok := s.elements('}', func(int) bool {
 		s.space()
 		if s.i >= len(s.data) || s.data[s.i] != '"' {
-			return nil, false
+			return false
 		}
 		key, ok := s.string()
 		if !ok {
-			return nil, false
+			return false
 		}
 		s.space()
 		if s.i >= len(s.data) || s.data[s.i] != ':' {
-			return nil, false
+			return false
 		}
 		s.i++
 		v, ok := s.value()
-		if !ok {
-			return nil, false
+		if ok {
+			t.RawSetString(key, v)
 		}
-		t.RawSetString(key, v)
-		s.space()
-		if s.i >= len(s.data) {
-			return nil, false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return t, true
-		default:
-			return nil, false
-		}
-	}
+		return ok
+	})
+	return t, ok
 }
 
 func (s *scanner) array() (lua.LValue, bool) {
-	if s.depth++; s.depth > maxScanDepth {
-		return nil, false
-	}
-	defer func() { s.depth-- }()
-	s.i++ // '['
 	t := s.d.L.CreateTable(4, 0)
 	t.Metatable = s.d.arrayMT
+	ok := s.elements(']', func(n int) bool {
+		v, ok := s.value()
+		if ok {
+			t.RawSetInt(n, v)
+		}
+		return ok
+	})
+	return t, ok
+}
+
+// elements reads the comma-separated elements of an object or array, from its opening
+// bracket at s.i to the closing one, calling elem with the 1-based position of each; it
+// reports whether the container was well formed.
+func (s *scanner) elements(closing byte, elem func(n int) bool) bool {
+	if s.depth++; s.depth > maxScanDepth {
+		return false
+	}
+	defer func() { s.depth-- }()
+	s.i++ // the opening bracket
 	s.space()
-	if s.i < len(s.data) && s.data[s.i] == ']' {
+	if s.i < len(s.data) && s.data[s.i] == closing {
 		s.i++
-		return t, true
+		return true
 	}
 	for n := 1; ; n++ {
-		v, ok := s.value()
-		if !ok {
-			return nil, false
+		if !elem(n) {
+			return false
 		}
-		t.RawSetInt(n, v)
 		s.space()
 		if s.i >= len(s.data) {
-			return nil, false
+			return false
 		}
 		switch s.data[s.i] {
 		case ',':
 			s.i++
-		case ']':
+		case closing:
 			s.i++
-			return t, true
+			return true
 		default:
-			return nil, false
+			return false
 		}
 	}
 }
