@@ -136,6 +136,7 @@ func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			dc.Usage = &lualib.Usage{}
 		}
 		opts.Dial = dc
+		opts.Redact = dc.Secrets.Redact // error records are masked as stderr is
 		var bar *progressbar.ProgressBar
 		if env.Terminal {
 			opts.Progress = func(p runtime.BatchProgress) {

@@ -12,14 +12,13 @@ import (
 // the connection flags parse among the batch's own, and the DIAL side is the same session as
 // run's. Flags given before "batch" (such as --sandbox) apply too.
 func (c *command) batch(ctx context.Context, o *options, args []string) int {
-	stderr := &redactor{w: c.stderr, secrets: o.secrets}
-	return batchCommand(ctx, args, c.stdout, stderr, batchEnv{
+	return batchCommand(ctx, args, c.stdout, c.stderr, batchEnv{
 		Flags: o.connectionFlags,
 		Session: func(ctx context.Context, pool dial.PoolOptions,
 			fn func(*lualib.DialConfig) int) int {
 			return c.sessionWith(ctx, o, pool, func(s *session) int { return fn(s.dial) })
 		},
-		Runtime:  runtime.Config{Stdout: c.stdout, Stderr: stderr, Sandbox: o.sandbox},
+		Runtime:  runtime.Config{Stdout: c.stdout, Stderr: c.stderr, Sandbox: o.sandbox},
 		Terminal: c.isTerminal(c.stderr),
 	})
 }

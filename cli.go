@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/dialua/dialua/dial"
 )
 
 // Exit codes of the dialua process, besides the code a script passes to os.exit.
@@ -31,23 +33,32 @@ type command struct {
 	isTerminal func(any) bool
 	// configDir is the user's configuration directory, for the REPL history.
 	configDir func() (string, error)
+	// secrets are the credentials the process knows: those of the command line and the
+	// environment, and those the dial module learns while scripts run. Everything written to
+	// stderr, the batch error records and the REPL history keep them out.
+	secrets *dial.Secrets
 }
 
 // newCommand returns a command on the given streams. Writes to stdout and stderr are
 // serialized, since HTTP logging and progress bars write from other goroutines.
 func newCommand(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *command {
+	secrets := &dial.Secrets{}
 	return &command{
 		stdin:      stdin,
 		stdout:     &lockedWriter{w: stdout},
-		stderr:     &lockedWriter{w: stderr},
+		stderr:     &redactor{w: &lockedWriter{w: stderr}, secrets: secrets},
 		getenv:     getenv,
 		isTerminal: isTerminal,
 		configDir:  os.UserConfigDir,
+		secrets:    secrets,
 	}
 }
 
 // isTerminal reports whether v is an *os.File open on a terminal.
 func isTerminal(v any) bool {
+	if r, ok := v.(*redactor); ok {
+		v = r.w
+	}
 	if lw, ok := v.(*lockedWriter); ok {
 		v = lw.w
 	}
@@ -57,6 +68,7 @@ func isTerminal(v any) bool {
 
 // main parses args and runs the subcommand they name.
 func (c *command) main(ctx context.Context, args []string) int {
+	learnCredentials(c.secrets, args, c.getenv)
 	o := &options{}
 	fs := c.flagSet("dialua", o, true)
 	if code, ok := c.parse(fs, args, mainHelp); !ok {
@@ -228,15 +240,4 @@ func (o *options) applyEnv(getenv func(string) string) {
 			*v.dst = strings.TrimSpace(getenv(v.env))
 		}
 	}
-}
-
-// secrets returns the configured credentials, for keeping them out of output and history.
-func (o *options) secrets() []string {
-	var s []string
-	for _, v := range []string{o.apiKey, o.bearerToken} {
-		if v != "" {
-			s = append(s, v)
-		}
-	}
-	return s
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/internal/testutil"
 )
@@ -55,6 +56,8 @@ func TestCLIGolden(t *testing.T) {
 		{"os_exit", invocation{args: []string{"-e", "print('bye') os.exit(7)"}}, 7},
 		{"args", invocation{args: []string{"-e", "x = 42", "testdata/lua/args.lua", "a", "--flag", "-e", "c d"}}, 0},
 		{"args_run", invocation{args: []string{"--sandbox", "run", "-e", "x = 1", "testdata/lua/args.lua", "--", "z"}}, 0},
+		{"args_credentials", invocation{args: []string{"--sandbox", "--api-key", "cred-key-123", "run",
+			"--bearer-token=cred-token-123", "-e", "x = 1", "testdata/lua/args.lua", "--api-key", "own"}}, 0},
 		{"execute_many", invocation{args: []string{"-e", "a = 1", "-l", "json", "-e", "print(a + 1, json.encode({a}))"}}, 0},
 		{"stdin_script", invocation{args: []string{"-", "one", "two"}, stdin: "print('from stdin', ...)\nprint(io.read('a'))"}, 0},
 		{"stdin_implicit", invocation{stdin: "print(#arg, arg[0])"}, 0},
@@ -281,7 +284,8 @@ func TestProcessExitCodes(t *testing.T) {
 // TestKeepInHistory checks the filter of the REPL's history.
 func TestKeepInHistory(t *testing.T) {
 	t.Parallel()
-	secrets := []string{"sk-secret-123"}
+	secrets := &dial.Secrets{}
+	secrets.Add("sk-secret-123")
 	for _, tc := range []struct {
 		entry string
 		keep  bool

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/dialua/dialua/dial"
 )
 
 // chunk is a -e CODE or a -l NAME of the command line.
@@ -136,24 +137,19 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// minSecretLen is the shortest credential masked in output: a shorter one would mask
-// ordinary words.
-const minSecretLen = 6
-
-// redactor masks credentials in what is written to w. Each write is masked on its own, which
-// covers the one-line writes of error reports, tracebacks and request logs. The credentials are
-// asked for at every write, since they are known only once the flags are parsed.
+// redactor masks the credentials of secrets in what is written to w, as the dial package
+// masks them in errors. Each write is masked on its own, which covers the one-line writes of
+// error reports, tracebacks and request logs. secrets may grow while the process runs.
 type redactor struct {
 	w       io.Writer
-	secrets func() []string
+	secrets *dial.Secrets
 }
 
 func (r *redactor) Write(p []byte) (int, error) {
+	text := string(p)
 	out := p
-	for _, s := range r.secrets() {
-		if len(s) >= minSecretLen && bytes.Contains(out, []byte(s)) {
-			out = bytes.ReplaceAll(out, []byte(s), []byte("[redacted]"))
-		}
+	if masked := r.secrets.Redact(text); masked != text {
+		out = []byte(masked)
 	}
 	if _, err := r.w.Write(out); err != nil {
 		return 0, err

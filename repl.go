@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/runtime"
 )
 
@@ -66,11 +67,10 @@ func (s *session) repl(ctx context.Context, h *runtime.Host) int {
 		}
 	}()
 
-	secrets := s.o.secrets()
 	cfg.Input = editor
 	cfg.Interrupt = interrupt
 	cfg.History = func(entry string) {
-		if keepInHistory(entry, secrets) {
+		if keepInHistory(entry, c.secrets) {
 			_ = editor.AddHistory(entry)
 		}
 	}
@@ -107,12 +107,7 @@ var credentialAssignment = regexp.MustCompile(
 	`(?i)(api[_-]?key|bearer[_-]?token|authorization|password|secret)["'\]\s]*[=:]`)
 
 // keepInHistory reports whether a REPL entry may be written to the history file: not when it
-// contains a configured credential or assigns one.
-func keepInHistory(entry string, secrets []string) bool {
-	for _, s := range secrets {
-		if strings.Contains(entry, s) {
-			return false
-		}
-	}
-	return !credentialAssignment.MatchString(entry)
+// contains a credential of secrets or assigns one.
+func keepInHistory(entry string, secrets *dial.Secrets) bool {
+	return secrets.Redact(entry) == entry && !credentialAssignment.MatchString(entry)
 }

@@ -19,8 +19,10 @@ const stdinName = "stdin"
 // script runs the default command: the -e and -l chunks, then the script rest[0] with the
 // arguments rest[1:] ("-" or nothing with a non-terminal stdin: the script on standard input),
 // then the REPL when -i is given or when there is nothing else to do on a terminal.
-// interpreter is the command line before the script, for arg's negative indices.
+// interpreter is the command line before the script, for arg's negative indices, which leave
+// out the credential flags and their values.
 func (c *command) script(ctx context.Context, o *options, rest, interpreter []string) int {
+	_, interpreter = splitCredentials(interpreter)
 	var name string
 	var src []byte
 	var args []string

@@ -25,7 +25,7 @@ import (
 type session struct {
 	c      *command
 	o      *options
-	stderr io.Writer // c.stderr with the credentials masked
+	stderr io.Writer // c.stderr, which masks the credentials
 	dial   *lualib.DialConfig
 	// emulatorURL is the address of the embedded emulator, or "" when a URL is configured.
 	emulatorURL string
@@ -44,7 +44,8 @@ func (c *command) session(ctx context.Context, o *options, fn func(*session) int
 func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOptions,
 	fn func(*session) int) int {
 	o.applyEnv(c.getenv)
-	s := &session{c: c, o: o, stderr: &redactor{w: c.stderr, secrets: o.secrets}}
+	c.secrets.Add(o.apiKey, o.bearerToken)
+	s := &session{c: c, o: o, stderr: c.stderr}
 	def := lualib.ClientConfig{
 		BaseURL: o.url, APIKey: o.apiKey, BearerToken: o.bearerToken, APIVersion: o.apiVersion,
 		Timeout: time.Duration(o.timeout), MaxRetries: o.maxRetries.value(),
@@ -66,7 +67,7 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 	}
 	p := dial.NewPool(pool)
 	defer p.Close()
-	s.dial = &lualib.DialConfig{Pool: p, Default: def}
+	s.dial = &lualib.DialConfig{Pool: p, Default: def, Secrets: c.secrets}
 	if o.verbose {
 		s.dial.Logger = slog.New(newRequestLog(s.stderr))
 	}

@@ -13,7 +13,7 @@ import (
 // records, one per HTTP attempt, into one line each on w: "dialua: GET /openai/deployments 200
 // 12ms", with "retry N" on a retried attempt and the error instead of the status when the
 // attempt got no answer. The records carry no credentials (the dial package never logs them)
-// and w masks the configured ones besides. Other records are ignored.
+// and w masks the ones the process knows besides. Other records are ignored.
 type requestLog struct {
 	w io.Writer
 }

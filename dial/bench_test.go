@@ -68,7 +68,7 @@ func BenchmarkStreamDecode(b *testing.B) {
 	start := time.Now()
 	chunks := 0
 	for b.Loop() {
-		s := newStream(io.NopCloser(bytes.NewReader(data)), defaultMaxLine, "POST", "/x", decodeChunk,
+		s := newStream(io.NopCloser(bytes.NewReader(data)), defaultMaxLine, "POST", "/x", nil, decodeChunk,
 			func(ch ChatChunk) bool { return ch.FinishReason() != "" })
 		for s.Next() {
 			chunks++

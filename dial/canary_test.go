@@ -57,7 +57,8 @@ func TestNoCredentialInErrors(t *testing.T) {
 	cfg.Keys = append(cfg.Keys, emulator.Identity{Key: canaryKey, Bucket: "CanaryBucket"})
 	cfg.Tokens = append(cfg.Tokens, emulator.Identity{Key: canaryToken, Bucket: "CanaryBucket"})
 	cfg.Deployments = append(cfg.Deployments,
-		emulator.Deployment{ID: "midstream", Reply: "a b c", StreamError: &emulator.StreamError{After: 1, Message: "boom"}},
+		emulator.Deployment{ID: "midstream", Reply: "a b c", StreamError: &emulator.StreamError{After: 1,
+			Message: "failed for " + canaryKey, Code: canaryKey}},
 		emulator.Deployment{ID: "stall", Reply: "a", ChunkDelay: emulator.Duration(2 * time.Second)},
 		emulator.Deployment{ID: "down", Status: 503},
 	)
@@ -116,6 +117,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 	for s.Next() {
 	}
 	assertNoCanary(t, s.Err(), "mid-stream error")
+	assert.Contains(t, s.Err().Error(), "failed for "+Redacted)
 
 	s, err = c.ChatStream(ctx, "stall", userMsg("x"), MaxRetries(0))
 	if err == nil {
@@ -169,4 +171,48 @@ func TestNoCredentialInErrors(t *testing.T) {
 	assert.Contains(t, out, "dial: request", "debug logging was on")
 	assert.NotContains(t, out, canaryKey)
 	assert.NotContains(t, out, canaryToken)
+}
+
+// TestSharedSecretsMaskEveryClientsCredentials gives two clients one Secrets: the credential
+// function of one returns a token the server then echoes, in an error answer and in a
+// mid-stream error event, to the other; both errors and the set's own masking hide it.
+func TestSharedSecretsMaskEveryClientsCredentials(t *testing.T) {
+	t.Parallel()
+	const fromFunc = "canary-func-token-91b3e7"
+	cfg := emulator.DefaultConfig()
+	cfg.Keys = append(cfg.Keys, emulator.Identity{Key: canaryKey})
+	cfg.Tokens = append(cfg.Tokens, emulator.Identity{Key: fromFunc})
+	cfg.Deployments = append(cfg.Deployments, emulator.Deployment{ID: "midstream", Reply: "a b",
+		StreamError: &emulator.StreamError{After: 1, Message: "token " + fromFunc + " revoked"}})
+	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv.Handle("GET /openai/models", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "models are closed to "+fromFunc, http.StatusForbidden)
+	}))
+	ctx := t.Context()
+	var secrets Secrets
+	withFunc, err := NewClient(srv.URL, WithSecrets(&secrets),
+		WithBearerTokenFunc(func(context.Context) (string, error) { return fromFunc, nil }))
+	require.NoError(t, err)
+	defer withFunc.Close()
+	_, err = withFunc.ListDeployments(ctx)
+	require.NoError(t, err)
+
+	withKey, err := NewClient(srv.URL, WithAPIKey(canaryKey), WithSecrets(&secrets))
+	require.NoError(t, err)
+	defer withKey.Close()
+	_, err = withKey.ListModels(ctx)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "models are closed to "+Redacted, apiErr.Message)
+	assert.NotContains(t, string(apiErr.Body), fromFunc)
+
+	s, err := withKey.ChatStream(ctx, "midstream", userMsg("x"))
+	require.NoError(t, err)
+	for s.Next() {
+	}
+	require.ErrorAs(t, s.Err(), &apiErr)
+	assert.Equal(t, "token "+Redacted+" revoked", apiErr.Message)
+	assert.NotContains(t, string(apiErr.Body), fromFunc)
+
+	assert.Equal(t, Redacted+" and "+Redacted, secrets.Redact(canaryKey+" and "+fromFunc))
 }

@@ -89,7 +89,7 @@ func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json
 			return nil, err
 		}
 	}
-	return newStream(rc, c.cfg.maxLine, r.method, path, decodeChunk,
+	return newStream(rc, c.cfg.maxLine, r.method, path, c.cfg.secrets, decodeChunk,
 		func(ch ChatChunk) bool { return ch.FinishReason() != "" }), nil
 }
 

@@ -55,6 +55,10 @@ func newClient(baseURL string, pool *Pool, opts []Option) (*Client, error) {
 	if cfg.apiKey == nil && cfg.bearer == nil {
 		return nil, errors.New("dial: no credentials: use WithAPIKey, WithAPIKeyFunc, WithBearerToken or WithBearerTokenFunc")
 	}
+	if cfg.secrets == nil {
+		cfg.secrets = &Secrets{}
+	}
+	cfg.secrets.Add(cfg.staticSecrets...)
 	base, err := parseBaseURL(baseURL)
 	if err != nil {
 		return nil, err

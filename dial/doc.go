@@ -26,8 +26,9 @@
 // [WithBearerTokenFunc] take a function called before every attempt, retries included, so
 // short-lived tokens are refreshed; if it fails the request is not sent and the error
 // matches [ErrCredentials]. Credentials are never logged, never put in an error (values a
-// server echoes back are masked), and never follow a redirect: redirects are refused and
-// reported as an [*APIError].
+// server echoes back, in an error answer or an error event of a stream, are masked; clients
+// that share a [Secrets] with [WithSecrets] mask each other's), and never follow a redirect:
+// redirects are refused and reported as an [*APIError].
 //
 // Clients made by [NewClient] have their own connections. Clients made by [Pool.NewClient]
 // share the pool's keep-alive connections while each keeps its own base URL, credentials,

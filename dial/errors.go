@@ -56,7 +56,9 @@ const maxErrorBody = 8 << 10
 // the plain-text body otherwise (DIAL Core sends most errors as text without a Content-Type).
 //
 // An APIError never holds a credential: it keeps no request or headers, its Path has no query,
-// and credential values the client sent are masked in the message and body.
+// and the credentials the client knows (its own, and those of its [WithSecrets] set) are
+// replaced by [Redacted] in its text fields and body, for an error answer and an error event
+// alike.
 type APIError struct {
 	// StatusCode is the HTTP status. For an error event during a stream it is the event's
 	// code when that is an HTTP error status (such as "503"), and 500 otherwise.
@@ -207,8 +209,9 @@ func scalarText(raw json.RawMessage) string {
 	return string(bytes.TrimSpace(raw))
 }
 
-// streamError builds the APIError of an error event in a stream.
-func streamError(method, path string, data []byte) *APIError {
+// streamError builds the APIError of an error event in a stream, with the values of secrets
+// masked as in an error answer.
+func streamError(method, path string, data []byte, secrets *Secrets) *APIError {
 	e := &APIError{Method: method, Path: path, DuringStream: true, Body: capBytes(data)}
 	var env errorEnvelope
 	if json.Unmarshal(data, &env) == nil && !isNull(env.Error) {
@@ -224,6 +227,7 @@ func streamError(method, path string, data []byte) *APIError {
 	if e.Message == "" {
 		e.Message = "an error occurred during streaming"
 	}
+	secrets.redactAPIError(e)
 	return e
 }
 

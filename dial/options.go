@@ -26,7 +26,8 @@ type CredentialFunc func(ctx context.Context) (string, error)
 type config struct {
 	apiKey         CredentialFunc
 	bearer         CredentialFunc
-	staticSecrets  []string
+	staticSecrets  []string // the static credentials, added to secrets
+	secrets        *Secrets
 	apiVersion     string
 	httpClient     *http.Client
 	maxRetries     int
@@ -125,6 +126,19 @@ func WithBearerTokenFunc(f CredentialFunc) Option {
 			return errors.New("dial: WithBearerTokenFunc: nil function")
 		}
 		c.bearer = f
+		return nil
+	}
+}
+
+// WithSecrets makes the client share s: it adds its static credentials to s when it is
+// created and every value its credential functions return before it sends it, and masks every
+// value of s in the errors it returns. Without it a client masks its own credentials only.
+func WithSecrets(s *Secrets) Option {
+	return func(c *config) error {
+		if s == nil {
+			return errors.New("dial: WithSecrets: nil set")
+		}
+		c.secrets = s
 		return nil
 	}
 }

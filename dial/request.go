@@ -150,9 +150,8 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 		}
 	}
 	// Credentials are evaluated per attempt so refreshed tokens are picked up; the values are
-	// kept only to mask them in an error body that echoes them.
-	secrets, err := c.authorize(actx, h)
-	if err != nil {
+	// remembered only to mask them in an error that echoes them.
+	if err := c.authorize(actx, h); err != nil {
 		if ctx.Err() != nil {
 			return fail(fmt.Errorf("dial: %s %s: %w", r.method, path, ctx.Err()))
 		}
@@ -213,7 +212,7 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 		apiErr.Message = "redirect refused: credentials are not sent to another location"
 	}
 	apiErr.Body = capBytes(body)
-	redactAPIError(apiErr, secrets)
+	c.cfg.secrets.redactAPIError(apiErr)
 	return fail(apiErr)
 }
 
@@ -236,53 +235,37 @@ func (r *request) callHeaders() http.Header {
 }
 
 // authorize sets the credential headers of one attempt, calling credential functions, and
-// returns the values sent so they can be masked in errors.
-func (c *Client) authorize(ctx context.Context, h http.Header) ([]string, error) {
-	var secrets []string
+// adds the values sent to the client's secrets so they are masked in errors.
+func (c *Client) authorize(ctx context.Context, h http.Header) error {
 	if c.cfg.apiKey != nil {
 		k, err := c.cfg.apiKey(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("api key: %w", err)
+			return fmt.Errorf("api key: %w", err)
 		}
 		if strings.TrimSpace(k) == "" {
-			return nil, errors.New("api key function returned an empty key")
+			return errors.New("api key function returned an empty key")
 		}
 		if checkHeaderValue(k) != nil {
-			return nil, errors.New("api key contains a line break")
+			return errors.New("api key contains a line break")
 		}
 		h.Set("Api-Key", k)
-		secrets = append(secrets, k)
+		c.cfg.secrets.addRecent(k)
 	}
 	if c.cfg.bearer != nil {
 		t, err := c.cfg.bearer(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("bearer token: %w", err)
+			return fmt.Errorf("bearer token: %w", err)
 		}
 		if strings.TrimSpace(t) == "" {
-			return nil, errors.New("bearer token function returned an empty token")
+			return errors.New("bearer token function returned an empty token")
 		}
 		if checkHeaderValue(t) != nil {
-			return nil, errors.New("bearer token contains a line break")
+			return errors.New("bearer token contains a line break")
 		}
 		h.Set("Authorization", "Bearer "+t)
-		secrets = append(secrets, t)
+		c.cfg.secrets.addRecent(t)
 	}
-	return secrets, nil
-}
-
-// redactAPIError masks credential values a server may have echoed back.
-func redactAPIError(e *APIError, secrets []string) {
-	for _, s := range secrets {
-		if len(s) < 4 {
-			continue
-		}
-		e.Message = strings.ReplaceAll(e.Message, s, "[REDACTED]")
-		e.DisplayMessage = strings.ReplaceAll(e.DisplayMessage, s, "[REDACTED]")
-		e.Type = strings.ReplaceAll(e.Type, s, "[REDACTED]")
-		e.Code = strings.ReplaceAll(e.Code, s, "[REDACTED]")
-		e.Param = strings.ReplaceAll(e.Param, s, "[REDACTED]")
-		e.Body = bytes.ReplaceAll(e.Body, []byte(s), []byte("[REDACTED]"))
-	}
+	return nil
 }
 
 // mapError turns a failure of http.Client.Do or of a body read into this package's errors:

@@ -104,7 +104,7 @@ func TestSSEDecoderReadError(t *testing.T) {
 
 // chatStreamFrom returns a chat stream reading the given SSE text.
 func chatStreamFrom(s string) *Stream[ChatChunk] {
-	return newStream(io.NopCloser(strings.NewReader(s)), 1<<20, http.MethodPost, "/x", decodeChunk,
+	return newStream(io.NopCloser(strings.NewReader(s)), 1<<20, http.MethodPost, "/x", nil, decodeChunk,
 		func(ch ChatChunk) bool { return ch.FinishReason() != "" })
 }
 

@@ -34,6 +34,7 @@ type Stream[T any] struct {
 	finished func(T) bool
 	method   string
 	path     string
+	secrets  *Secrets // masked in an error event
 
 	cur      T
 	err      error
@@ -45,12 +46,13 @@ type Stream[T any] struct {
 
 // newStream reads events from body. decode turns an event's data into a T; finished reports
 // whether a value marks a complete answer (a finish_reason), which makes a missing [DONE]
-// acceptable.
-func newStream[T any](body io.ReadCloser, maxLine int, method, path string,
+// acceptable. The values of secrets are masked in the error of an error event; nil masks
+// nothing.
+func newStream[T any](body io.ReadCloser, maxLine int, method, path string, secrets *Secrets,
 	decode func([]byte) (T, error), finished func(T) bool) *Stream[T] {
 	return &Stream[T]{
 		body: body, dec: newSSEDecoder(body, maxLine), decode: decode, finished: finished,
-		method: method, path: path,
+		method: method, path: path, secrets: secrets,
 	}
 }
 
@@ -88,7 +90,7 @@ func (s *Stream[T]) Next() bool {
 			return false
 		}
 		if string(ev.event) == "error" || hasErrorMember(data) {
-			s.fail(streamError(s.method, s.path, data))
+			s.fail(streamError(s.method, s.path, data, s.secrets))
 			return false
 		}
 		v, err := s.decode(data)

@@ -213,6 +213,9 @@ func (m *Dial) commonOptions(apiVersion string, timeout time.Duration, maxRetrie
 	if m.cfg.Logger != nil {
 		opts = append(opts, dial.WithLogger(m.cfg.Logger))
 	}
+	if m.cfg.Secrets != nil {
+		opts = append(opts, dial.WithSecrets(m.cfg.Secrets))
+	}
 	return opts
 }
 

@@ -55,6 +55,10 @@ type BatchOptions struct {
 	// with a gate (dial.PoolOptions.Gate, dial.NewRateGate) to cap the request rate and make a
 	// 429's Retry-After hold back every worker. The summary reports the tokens its Usage counts.
 	Dial *lualib.DialConfig
+	// Redact, when not nil, masks the error results: every string of an error record (its
+	// message, traceback and the fields of an error table, keys included) is written as
+	// Redact returns it. The CLI masks credentials with it, as on stderr.
+	Redact func(string) string
 	// Progress, when not nil, is called after each result is written and once at the start.
 	// Calls are serialized and hold up the writing of results, so it must return quickly.
 	Progress func(BatchProgress)
@@ -546,6 +550,9 @@ func (w *batchWorker) run(ctx context.Context, rec batchRecord) (r result, ok bo
 		fail["message"] = fmt.Sprintf("record timed out after %v: %v", w.b.opts.RecordTimeout,
 			fail["message"])
 	}
+	if redact := w.b.opts.Redact; redact != nil {
+		fail = redactStrings(fail, redact).(map[string]any)
+	}
 	line, err := errorLine(rec.key, fail)
 	if err != nil {
 		line, _ = errorLine(rec.key, map[string]any{"kind": fail["kind"],
@@ -655,6 +662,28 @@ func outputLine(key string, out []byte) []byte {
 	line = append(line, `,"output":`...)
 	line = append(line, out...)
 	return append(line, "}\n"...)
+}
+
+// redactStrings returns v, a value of [lualib.ToGo]'s kinds, with every string in it, map
+// keys included, replaced by what redact returns for it.
+func redactStrings(v any, redact func(string) string) any {
+	switch v := v.(type) {
+	case string:
+		return redact(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = redactStrings(x, redact)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[redact(k)] = redactStrings(x, redact)
+		}
+		return out
+	}
+	return v
 }
 
 // errorLine is the result line of a failure.

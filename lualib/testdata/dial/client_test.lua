@@ -304,6 +304,7 @@ function TestCanaryKeyNeverShown(t)
   collect(c:chat{ deployment = "limited", messages = { { role = "user", content = "x" } } })  -- http
   collect(c:chat{ deployment = "broken", stream = true, messages = { { role = "user", content = canary } } }) -- stream
   collect(c:chat{ deployment = "garbage", messages = { { role = "user", content = "x" } } })  -- parse
+  collect(c:chat{ deployment = "leaky", stream = true, messages = { { role = "user", content = "x" } } }) -- echoes the key
   assert(c.files:upload(home .. "a.txt", "a"))
   collect(c.files:delete(home .. "a.txt", { if_match = "0" }))               -- etag_mismatch
   collect(c.files:upload(home .. "../x", "y"))                               -- invalid_url
