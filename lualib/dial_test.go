@@ -23,6 +23,7 @@ var faultDeployments = []emulator.Deployment{
 	{ID: "flaky", Status: 503, FailTimes: 1, Reply: "recovered"},
 	{ID: "broken", Reply: "one two three four", StreamError: &emulator.StreamError{After: 2, Message: "upstream failed", Code: "503"}},
 	{ID: "cut", Reply: "one two three four", CutAfter: 2},
+	{ID: "bad-gateway", Reply: "one two", StreamError: &emulator.StreamError{After: 1, Message: "upstream unreachable", Code: "bad_gw"}},
 	{ID: "tools-rich", Reply: "done", CustomContent: json.RawMessage(
 		`{"attachments":[{"index":0,"type":"text/plain","title":"a.txt","url":"files/x/a.txt"}],"stages":[{"index":0,"name":"Search","status":"completed"}]}`)},
 	{ID: "loop", ToolCalling: emulator.ToolsAlways},
