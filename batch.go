@@ -186,7 +186,8 @@ func batchReport(w io.Writer, opts runtime.BatchOptions, sum runtime.BatchSummar
 		}
 		return runtime.ExitCode(err)
 	case err != nil:
-		fmt.Fprintf(w, "dialua batch: %v\n", err)
+		// The runtime's errors start with "batch: ", which the command's name says already.
+		fmt.Fprintf(w, "dialua batch: %s\n", strings.TrimPrefix(err.Error(), "batch: "))
 		return exitFailure
 	}
 	var b strings.Builder

@@ -165,6 +165,20 @@ end`)
 `, string(data), "compacted: one line per key, in input order")
 }
 
+// TestBatchCommandOutputError checks that a failure of the batch names the command once.
+func TestBatchCommandOutputError(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "in.jsonl", "{\"q\":\"a\"}\n")
+	writeFile(t, dir, "id.lua", "return function(r) return r.q end")
+	out := filepath.Join(dir, "missing", "out.jsonl")
+	run := runBatchCommand(t, t.Context(), srv, dir, false, "id.lua", "--input", "in.jsonl",
+		"--output", out)
+	assert.Equal(t, 1, run.code)
+	assert.Equal(t, "dialua batch: output: open "+out+": no such file or directory\n", run.stderr)
+}
+
 func TestBatchCommandUsage(t *testing.T) {
 	t.Parallel()
 	srv := emulator.NewServer(t)

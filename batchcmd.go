@@ -18,7 +18,8 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 			fn func(*lualib.DialConfig) int) int {
 			return c.sessionWith(ctx, o, pool, func(s *session) int { return fn(s.dial) })
 		},
-		Runtime:  runtime.Config{Stdout: c.stdout, Stderr: c.stderr, Sandbox: o.sandbox},
+		Runtime: runtime.Config{Stdout: c.stdout, Stderr: c.stderr, Sandbox: o.sandbox,
+			PackagePath: c.getenv("LUA_PATH")},
 		Terminal: c.isTerminal(c.stderr),
 	})
 }

@@ -95,6 +95,10 @@ func checkURL(raw string) error {
 		return errors.New("DIAL URL: credentials in the URL are not supported; " +
 			"use --api-key or --bearer-token")
 	}
+	var uerr *dial.URLError
+	if errors.As(dial.CheckBaseURL(raw), &uerr) {
+		return fmt.Errorf("DIAL URL %q: %s", raw, uerr.Reason)
+	}
 	return nil
 }
 
@@ -151,6 +155,7 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 		Args:        args,
 		Interpreter: interpreter,
 		Sandbox:     s.o.sandbox,
+		PackagePath: s.c.getenv("LUA_PATH"),
 		Modules:     []runtime.Module{runtime.DialModule(s.dial)},
 	})
 }

@@ -52,6 +52,10 @@ func newClient(baseURL string, pool *Pool, opts []Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	base, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.apiKey == nil && cfg.bearer == nil {
 		return nil, errors.New("dial: no credentials: use WithAPIKey, WithAPIKeyFunc, WithBearerToken or WithBearerTokenFunc")
 	}
@@ -59,10 +63,6 @@ func newClient(baseURL string, pool *Pool, opts []Option) (*Client, error) {
 		cfg.secrets = &Secrets{}
 	}
 	cfg.secrets.Add(cfg.staticSecrets...)
-	base, err := parseBaseURL(baseURL)
-	if err != nil {
-		return nil, err
-	}
 	c := &Client{cfg: cfg, base: base, baseStr: base.String(), pool: pool, sleep: sleepCtx}
 	var transport http.RoundTripper
 	switch {
@@ -95,6 +95,15 @@ func newClient(baseURL string, pool *Pool, opts []Option) (*Client, error) {
 // redirects). The client then reports the 3xx status as an [APIError].
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
+// CheckBaseURL reports whether s can be the root URL of a DIAL server, as [NewClient] needs
+// it: http or https, a host, no user information, query or fragment, and not DIAL's
+// OpenAI-compatible prefix ".../openai" (the root the OpenAI SDKs take), which would make every
+// request miss. The error is a [URLError] matching [ErrInvalidURL].
+func CheckBaseURL(s string) error {
+	_, err := parseBaseURL(s)
+	return err
+}
+
 // parseBaseURL validates a server root URL and returns it with a path ending in '/'.
 func parseBaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
@@ -107,9 +116,12 @@ func parseBaseURL(s string) (*url.URL, error) {
 	case u.Host == "":
 		return nil, invalidURL(s, "base URL has no host")
 	case u.User != nil:
-		return nil, invalidURL(s, "base URL must not carry credentials; use WithAPIKey or WithBearerToken")
+		return nil, invalidURL(s, "base URL must not carry credentials; pass an API key or a bearer token")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return nil, invalidURL(s, "base URL must not have a query or fragment")
+	case strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/openai"):
+		root := u.Scheme + "://" + u.Host + strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/openai")
+		return nil, invalidURL(s, "ends in /openai: use the server root, %s (the client adds /openai itself)", root)
 	}
 	p := u.EscapedPath()
 	if !strings.HasSuffix(p, "/") {

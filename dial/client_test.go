@@ -101,6 +101,23 @@ func TestNewClientValidation(t *testing.T) {
 	c, err := NewClient("https://dial.example.com/base", WithBearerToken("t"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "https://dial.example.com/base/", c.BaseURL())
+	_, err = NewClient("https://dial.example.com/openai2", key)
+	require.NoError(t, err, "only a last segment 'openai' is the OpenAI prefix")
+
+	// The OpenAI SDKs' base URL, the server root plus /openai, would make every request miss.
+	for _, base := range []string{"http://h:8080/openai", "http://h:8080/openai/"} {
+		_, err = NewClient(base, key)
+		require.ErrorIs(t, err, ErrInvalidURL, base)
+		assert.Contains(t, err.Error(), "ends in /openai: use the server root, http://h:8080 ", base)
+		assert.ErrorIs(t, CheckBaseURL(base), ErrInvalidURL)
+	}
+	_, err = NewClient("https://dial.example.com/dial/openai", key)
+	assert.ErrorContains(t, err, "use the server root, https://dial.example.com/dial ")
+	assert.NoError(t, CheckBaseURL("https://dial.example.com/dial"))
+
+	// A bad URL is reported before missing credentials.
+	_, err = NewClient("nope")
+	assert.ErrorIs(t, err, ErrInvalidURL)
 	assert.Equal(t, "https://dial.example.com/base/v1/", c.APIURL())
 }
 
@@ -265,6 +282,7 @@ func TestChatStreamFaults(t *testing.T) {
 	var apiErr *APIError
 	require.ErrorAs(t, s.Err(), &apiErr)
 	assert.True(t, apiErr.DuringStream)
+	assert.ErrorIs(t, s.Err(), ErrDuringStream)
 	assert.Equal(t, "upstream died", apiErr.Message)
 	assert.Equal(t, 503, apiErr.StatusCode)
 	assert.Equal(t, 1, srv.Emulator.Requests("midstream"), "a started stream is never retried")
@@ -275,6 +293,7 @@ func TestChatStreamFaults(t *testing.T) {
 	}
 	require.Error(t, s.Err(), "a cut stream is never a success")
 	assert.True(t, errors.Is(s.Err(), ErrTruncated) || errors.Is(s.Err(), ErrTransport), s.Err().Error())
+	assert.ErrorIs(t, s.Err(), ErrDuringStream)
 	assert.Equal(t, 1, srv.Emulator.Requests("cut"))
 
 	// An error before the first event is retried like any request.

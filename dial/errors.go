@@ -19,6 +19,13 @@ var (
 	// ErrETagMismatch matches an [APIError] with status 412 Precondition Failed: an If-Match
 	// or If-None-Match condition did not hold.
 	ErrETagMismatch = errors.New("dial: etag mismatch")
+	// ErrNotModified matches an [APIError] with status 304 Not Modified: the resource still has
+	// the ETag an If-None-Match download named.
+	ErrNotModified = errors.New("dial: not modified")
+	// ErrDuringStream matches an error that ended a stream after its response had begun: an
+	// error event (an [APIError] with DuringStream), a connection cut or an idle timeout
+	// between events, or an early end ([ErrTruncated]). Such a call is never retried.
+	ErrDuringStream = errors.New("dial: error during stream")
 	// ErrInvalidURL matches a [URLError] for a storage URL, deployment id or request path that
 	// breaks DIAL's rules ('..', empty segments, an encoded '/', a wrong resource type, …). It
 	// is returned before any request is sent.
@@ -60,14 +67,14 @@ const maxErrorBody = 8 << 10
 // replaced by [Redacted] in its text fields and body, for an error answer and an error event
 // alike.
 type APIError struct {
-	// StatusCode is the HTTP status. For an error event during a stream it is the event's
-	// code when that is an HTTP error status (such as "503"), and 500 otherwise.
+	// StatusCode is the HTTP status. For an error event during a stream (which arrives on an
+	// HTTP 200 response) it is the event's code when that is an HTTP error status such as
+	// "503", and 0 otherwise: a code such as "bad_gw" says nothing about a status.
 	StatusCode int
 	// Type, Code and Param are the envelope's fields; Code is kept as text whether the server
 	// sent a string or a number.
 	Type, Code, Param string
-	// Message is the envelope's message, or the trimmed text body, or the status text when
-	// the body is empty.
+	// Message is the envelope's message or the trimmed text body; empty when the body is.
 	Message string
 	// DisplayMessage is the envelope's display_message: a short text meant for end users.
 	DisplayMessage string
@@ -116,10 +123,15 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrNotFound) hold for status 404 and errors.Is(err,
-// ErrETagMismatch) for status 412.
+// Is makes errors.Is(err, ErrNotFound) hold for status 404, errors.Is(err, ErrETagMismatch)
+// for status 412, errors.Is(err, ErrNotModified) for status 304 and errors.Is(err,
+// ErrDuringStream) for an error event in a stream.
 func (e *APIError) Is(target error) bool {
 	switch target {
+	case ErrDuringStream:
+		return e.DuringStream
+	case ErrNotModified:
+		return e.StatusCode == http.StatusNotModified && !e.DuringStream
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound && !e.DuringStream
 	case ErrETagMismatch:
@@ -129,7 +141,7 @@ func (e *APIError) Is(target error) bool {
 }
 
 // Retryable reports whether the same request may succeed later: statuses 408, 429, 502, 503
-// and 504. The client has already retried such errors up to its retry limit; for an error
+// and 504; an error event without such a status is not. The client has already retried such errors up to its retry limit; for an error
 // during a stream the whole call has to be repeated.
 func (e *APIError) Retryable() bool {
 	return retryableStatus(e.StatusCode)
@@ -210,7 +222,8 @@ func scalarText(raw json.RawMessage) string {
 }
 
 // streamError builds the APIError of an error event in a stream, with the values of secrets
-// masked as in an error answer.
+// masked as in an error answer. Its status is the event's code when that is an HTTP error
+// status, and 0 otherwise.
 func streamError(method, path string, data []byte, secrets *Secrets) *APIError {
 	e := &APIError{Method: method, Path: path, DuringStream: true, Body: capBytes(data)}
 	var env errorEnvelope
@@ -220,7 +233,6 @@ func streamError(method, path string, data []byte, secrets *Secrets) *APIError {
 		// "event: error" with the details object itself, or with text.
 		e.fillFromDetails(data)
 	}
-	e.StatusCode = http.StatusInternalServerError
 	if n, err := strconv.Atoi(e.Code); err == nil && n >= 400 && n <= 599 {
 		e.StatusCode = n
 	}
@@ -281,6 +293,19 @@ func displayURL(s string) string {
 	}
 	return s
 }
+
+// interruptedError marks an error below the event level (a cut connection, an idle timeout,
+// a cancellation, a line too long) that ended a stream after its response had begun.
+type interruptedError struct{ err error }
+
+// Error is the message of the underlying error.
+func (e *interruptedError) Error() string { return e.err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *interruptedError) Unwrap() error { return e.err }
+
+// Is makes the error match ErrDuringStream.
+func (e *interruptedError) Is(target error) bool { return target == ErrDuringStream }
 
 // transportError wraps a failure below HTTP with the request it concerns.
 func transportError(method, path string, err error) error {

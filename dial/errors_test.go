@@ -73,6 +73,9 @@ func TestAPIErrorIs(t *testing.T) {
 	assert.ErrorIs(t, &APIError{StatusCode: 412}, ErrETagMismatch)
 	assert.NotErrorIs(t, &APIError{StatusCode: 500}, ErrNotFound)
 	assert.NotErrorIs(t, &APIError{StatusCode: 404, DuringStream: true}, ErrNotFound)
+	assert.ErrorIs(t, &APIError{StatusCode: 304}, ErrNotModified)
+	assert.NotErrorIs(t, &APIError{StatusCode: 304}, ErrNotFound)
+	assert.NotErrorIs(t, &APIError{StatusCode: 200}, ErrNotModified)
 	// Two APIErrors are not "equal" errors: Is compares kinds, not structs.
 	assert.NotErrorIs(t, &APIError{StatusCode: 404}, &APIError{StatusCode: 404})
 }

@@ -190,9 +190,33 @@ func TestStreamMidStreamErrorFields(t *testing.T) {
 	for s.Next() {
 	}
 	require.ErrorAs(t, s.Err(), &apiErr)
-	assert.Equal(t, 500, apiErr.StatusCode)
+	assert.Equal(t, 0, apiErr.StatusCode, "a code that is not a status gives no status")
+	assert.False(t, apiErr.Retryable())
 	assert.Equal(t, "overloaded", apiErr.Message)
 	assert.Equal(t, "overloaded", apiErr.Code)
+	assert.Equal(t, "dial: POST /x: error during stream (code overloaded): overloaded", apiErr.Error())
+}
+
+// TestStreamErrorsAreDuringStream checks that every error ending a stream after its response
+// began matches ErrDuringStream, including a read error below the event level.
+func TestStreamErrorsAreDuringStream(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"chat_stream_error.sse", "chat_stream_event_error.sse",
+		"chat_stream_truncated.sse", "chat_stream_bad_json.sse"} {
+		s := chatStreamFrom(readFile(t, "testdata/"+file))
+		for s.Next() {
+		}
+		assert.ErrorIs(t, s.Err(), ErrDuringStream, file)
+	}
+	cut := errors.New("connection reset")
+	s := newStream(io.NopCloser(io.MultiReader(strings.NewReader("data: {}\n\n"),
+		iotest.ErrReader(cut))), 1<<16, http.MethodPost, "/x", nil, decodeChunk, nil)
+	for s.Next() {
+	}
+	assert.ErrorIs(t, s.Err(), ErrDuringStream)
+	assert.ErrorIs(t, s.Err(), cut)
+	assert.Equal(t, "connection reset", s.Err().Error())
+	assert.NotErrorIs(t, &APIError{StatusCode: 503}, ErrDuringStream)
 }
 
 func TestStreamAll(t *testing.T) {

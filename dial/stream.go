@@ -22,8 +22,8 @@ import (
 // The stream ends at "data: [DONE]". An event carrying {"error":…} (or "event: error") ends it
 // with an [*APIError] whose DuringStream is true. The end of the connection without [DONE]
 // and without a finish_reason is an error matching [ErrTruncated], never a silent success;
-// no event for the idle timeout is an error matching [ErrTimeout]. A stream is never retried
-// once it has started.
+// no event for the idle timeout is an error matching [ErrTimeout]. Every error that ends a
+// stream matches [ErrDuringStream]. A stream is never retried once it has started.
 //
 // A Stream is not safe for concurrent use. The context of the call that opened it governs it
 // to the end: cancelling that context stops the stream.
@@ -158,8 +158,11 @@ func (s *Stream[T]) finish() {
 	s.Close()
 }
 
-// fail ends the stream with err.
+// fail ends the stream with err, which then matches ErrDuringStream.
 func (s *Stream[T]) fail(err error) {
+	if !errors.Is(err, ErrDuringStream) {
+		err = &interruptedError{err}
+	}
 	s.err = err
 	s.Close()
 }
@@ -176,8 +179,10 @@ func (e *streamEndError) Error() string {
 		strconv.Itoa(e.events) + " events"
 }
 
-// Is makes the error match ErrTruncated.
-func (e *streamEndError) Is(target error) bool { return target == ErrTruncated }
+// Is makes the error match ErrTruncated and ErrDuringStream.
+func (e *streamEndError) Is(target error) bool {
+	return target == ErrTruncated || target == ErrDuringStream
+}
 
 // hasErrorMember reports whether the JSON object data has a top-level "error" member that is
 // not null. It checks cheaply for the key first, since almost no event has one.

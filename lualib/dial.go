@@ -103,21 +103,30 @@ func (m *Dial) enter(L *lua.LState) func() {
 	return func() { m.thread = prev }
 }
 
-// handleTypes are the Go types exposed as handles, with the names their errors use.
+// handleTypes are the Go types exposed as handles, with the names their errors use and the
+// name a method call is written with ("client.files" in client.files:upload(…)).
 var handleTypes = []struct {
-	v    any
-	name string
+	v          any
+	name, recv string
 }{
-	{(*Client)(nil), "dial client"}, {(*Files)(nil), "dial files"}, {(*Pool)(nil), "dial pool"},
-	{(*Stream)(nil), "dial stream"}, {(*Session)(nil), "dial session"}, {(*Prompts)(nil), "dial prompts"},
+	{(*Client)(nil), "dial client", "client"}, {(*Files)(nil), "dial files", "client.files"},
+	{(*Pool)(nil), "dial pool", "pool"}, {(*Stream)(nil), "dial stream", "stream"},
+	{(*Session)(nil), "dial session", "session"}, {(*Prompts)(nil), "dial prompts", "client.prompts"},
 }
 
 // wrapHandleTypes makes the luar metatables of the handle types raise an error naming an
-// unknown method or field, instead of gopher-luar's "attempt to call a non-function object".
+// unknown method or field, instead of gopher-luar's "attempt to call a non-function object",
+// and makes a method called with '.' instead of ':' say so, instead of gopher-luar's message
+// about Go types.
 func wrapHandleTypes(L *lua.LState) {
 	for _, h := range handleTypes {
 		what := h.name
 		mt := luar.MT(L, h.v)
+		if mt.RawGetString(wrappedKey) == lua.LTrue {
+			continue // the module was loaded before in this state
+		}
+		mt.RawSetString(wrappedKey, lua.LTrue)
+		checkSelf(L, mt.RawGetString("methods"), reflect.TypeOf(h.v), h.recv)
 		index := mt.RawGetString("__index")
 		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 			L.Push(index)
@@ -131,6 +140,41 @@ func wrapHandleTypes(L *lua.LState) {
 		}))
 	}
 }
+
+// checkSelf replaces every method in the luar methods table with one that first checks that
+// its first argument is a handle of type self, raising "client.files:upload: called with '.';
+// use ':' (client.files:upload(…))" otherwise.
+func checkSelf(L *lua.LState, methods lua.LValue, self reflect.Type, recv string) {
+	t, ok := methods.(*lua.LTable)
+	if !ok {
+		return
+	}
+	wrapped := map[lua.LValue]lua.LValue{}
+	t.ForEach(func(k, v lua.LValue) {
+		fn, ok := v.(*lua.LFunction)
+		if !ok || !fn.IsG {
+			return
+		}
+		call := recv + ":" + k.String()
+		// The wrapper carries the method's upvalues, where luar keeps the Go function.
+		up := make([]lua.LValue, len(fn.Upvalues))
+		for i, uv := range fn.Upvalues {
+			up[i] = uv.Value()
+		}
+		wrapped[k] = L.NewClosure(func(L *lua.LState) int {
+			if ud, ok := L.Get(1).(*lua.LUserData); !ok || reflect.TypeOf(ud.Value) != self {
+				L.RaiseError("%s: called with '.'; use ':' (%s(…))", call, call)
+			}
+			return fn.GFunction(L)
+		}, up...)
+	})
+	for k, v := range wrapped {
+		t.RawSet(k, v)
+	}
+}
+
+// wrappedKey marks a luar metatable that wrapHandleTypes changed.
+const wrappedKey = "dialua_wrapped"
 
 // methodNames exposes Go methods in snake_case ("ChatMany" → "chat_many"); String stays
 // hidden (it drives tostring).
@@ -234,6 +278,12 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 	base := o.str("base_url")
 	if base == "" {
 		L.ArgError(n, "option 'base_url' is required")
+	}
+	if err := dial.CheckBaseURL(base); err != nil {
+		L.ArgError(n, errorMessage(err))
+	}
+	if o.t.RawGetString("api_key") == lua.LNil && o.t.RawGetString("bearer_token") == lua.LNil {
+		L.ArgError(n, "no credentials: set api_key, bearer_token, or a credential function")
 	}
 	var opts []dial.Option
 	for _, cred := range []struct {

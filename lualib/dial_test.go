@@ -24,6 +24,7 @@ var faultDeployments = []emulator.Deployment{
 	{ID: "broken", Reply: "one two three four", StreamError: &emulator.StreamError{After: 2, Message: "upstream failed", Code: "503"}},
 	{ID: "cut", Reply: "one two three four", CutAfter: 2},
 	{ID: "leaky", Reply: "one two", StreamError: &emulator.StreamError{After: 1, Message: "failed for " + canaryKey}},
+	{ID: "bad-gateway", Reply: "one two", StreamError: &emulator.StreamError{After: 1, Message: "upstream unreachable", Code: "bad_gw"}},
 	{ID: "tools-rich", Reply: "done", CustomContent: json.RawMessage(
 		`{"attachments":[{"index":0,"type":"text/plain","title":"a.txt","url":"files/x/a.txt"}],"stages":[{"index":0,"name":"Search","status":"completed"}]}`)},
 	{ID: "loop", ToolCalling: emulator.ToolsAlways},

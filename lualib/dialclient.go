@@ -260,15 +260,19 @@ func (m *Dial) pushResponse(L *lua.LState, raw []byte) int {
 // nil, message, err with err.during_stream = true and err.partial, the response so far.
 func (c *Client) Chat(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
-	call := c.m.readChat(L.LState, 1, L.Get(1), "")
+	return c.chat(L.LState, c.m.readChat(L.LState, 1, L.Get(1), ""))
+}
+
+// chat runs call, streamed when it asks for it, and pushes the response or the failure.
+func (c *Client) chat(L *lua.LState, call chatCall) int {
 	if call.stream || call.onChunk != nil {
-		return c.chatStream(L.LState, call)
+		return c.chatStream(L, call)
 	}
-	raw, err := c.c.ChatRaw(Context(L.LState), call.deployment, call.body, call.opts...)
+	raw, err := c.c.ChatRaw(Context(L), call.deployment, call.body, call.opts...)
 	if err != nil {
-		return c.m.fail(L.LState, err)
+		return c.m.fail(L, err)
 	}
-	return c.m.pushResponse(L.LState, raw)
+	return c.m.pushResponse(L, raw)
 }
 
 // chatStream runs a streamed chat on this thread and pushes the merged response.
@@ -317,45 +321,42 @@ func (c *Client) chatStream(L *lua.LState, call chatCall) int {
 }
 
 // Ask is client:ask(deployment, prompt [, options]): the answer's text and the whole
-// response. Options are sent as request fields, except system, which becomes a system
-// message before the prompt.
+// response. Options are request fields as in client:chat, including stream, on_chunk and
+// api_version, except system, which becomes a system message before the prompt.
 func (c *Client) Ask(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	deployment := L.CheckString(1)
 	prompt := L.CheckString(2)
-	req := map[string]any{}
-	if opts, ok := L.Get(3).(*lua.LTable); ok {
-		v, err := ToGo(L.LState, opts)
-		if err != nil {
-			L.ArgError(3, err.Error())
-		}
-		if m, ok := v.(map[string]any); ok {
-			req = m
-		}
-	} else if L.Get(3) != lua.LNil {
+	req := L.NewTable()
+	switch opts := L.Get(3).(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		opts.ForEach(req.RawSet)
+	default:
 		L.ArgError(3, "options table expected")
 	}
-	var msgs []any
-	if system, ok := req["system"]; ok {
-		msgs = append(msgs, map[string]any{"role": "system", "content": system})
-		delete(req, "system")
+	msgs := MarkArray(L.LState, L.NewTable())
+	if system := req.RawGetString("system"); system != lua.LNil {
+		msgs.Append(message(L.LState, "system", system))
+		req.RawSetString("system", lua.LNil)
 	}
-	req["messages"] = append(msgs, map[string]any{"role": "user", "content": prompt})
-	body, err := json.Marshal(req)
-	if err != nil {
-		L.ArgError(3, err.Error())
+	msgs.Append(message(L.LState, "user", lua.LString(prompt)))
+	req.RawSetString("messages", msgs)
+	req.RawSetString("deployment", lua.LString(deployment))
+	if n := c.chat(L.LState, c.m.readChat(L.LState, 3, req, "")); n != 1 {
+		return n
 	}
-	raw, err := c.c.ChatRaw(Context(L.LState), deployment, body)
-	if err != nil {
-		return c.m.fail(L.LState, err)
-	}
-	v, err := c.m.decodeResponse(L.LState, raw)
-	if err != nil {
-		return c.m.fail(L.LState, err)
-	}
-	L.Push(lua.LString(answerText(v)))
-	L.Push(v)
+	resp := L.Get(-1)
+	L.Insert(lua.LString(answerText(resp)), L.GetTop())
 	return 2
+}
+
+// message returns the chat message table {role = role, content = content}.
+func message(L *lua.LState, role string, content lua.LValue) *lua.LTable {
+	t := L.CreateTable(0, 2)
+	t.RawSetString("role", lua.LString(role))
+	t.RawSetString("content", content)
+	return t
 }
 
 // answerText is the content of the first choice's message of a decoded chat response, or ""
@@ -382,9 +383,10 @@ func answerText(resp lua.LValue) string {
 }
 
 // Stream is client:stream{…}: an iterator over the chunks of a streamed chat, for a generic
-// for, and the stream's handle as second value. The iterator raises on a mid-stream error;
-// the stream closes at its end, on stream:close(), or when the run ends (a loop that breaks
-// early).
+// for, and the stream's handle as second value. A request that fails raises its err table,
+// since a for loop has nowhere to put nil, msg, err; so does the iterator on a mid-stream
+// error. The stream closes at its end, on stream:close(), or when the run ends (a loop that
+// breaks early).
 func (c *Client) Stream(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	call := c.m.readChat(L.LState, 1, L.Get(1), "")
@@ -393,7 +395,7 @@ func (c *Client) Stream(L *luar.LState) int {
 	}
 	s, err := c.c.ChatStreamRaw(Context(L.LState), call.deployment, call.body, call.opts...)
 	if err != nil {
-		return c.m.fail(L.LState, err)
+		L.Error(c.m.errorTable(L.LState, err), 1)
 	}
 	st := &Stream{m: c.m, s: s}
 	c.m.streams[st] = struct{}{}

@@ -16,6 +16,7 @@ const (
 	kindHTTP         = "http"
 	kindNotFound     = "not_found"
 	kindETagMismatch = "etag_mismatch"
+	kindNotModified  = "not_modified"
 	kindInvalidURL   = "invalid_url"
 	kindNotDialURL   = "not_dial_url"
 	kindTimeout      = "timeout"
@@ -51,6 +52,8 @@ func errorKind(err error) string {
 			return kindNotFound
 		case apiErr.StatusCode == http.StatusPreconditionFailed:
 			return kindETagMismatch
+		case apiErr.StatusCode == http.StatusNotModified:
+			return kindNotModified
 		}
 		return kindHTTP
 	case errors.Is(err, dial.ErrTruncated):
@@ -68,29 +71,41 @@ func errorMessage(err error) string {
 	return strings.ReplaceAll(msg, ": dial: ", ": ")
 }
 
-// errorTable builds the err table of a failure: kind, message, retryable and, for an answer
-// from DIAL, status, type, code, param, display_message, retry_after and during_stream. Its
-// __tostring gives the message, so print(err) reads well.
+// errorTable builds the err table of a failure: kind, message, retryable, during_stream and,
+// for an answer from DIAL, status (absent for an error event without an HTTP status code),
+// type, code, param, display_message and retry_after. Its __tostring gives the message, so
+// print(err) reads well.
 func (m *Dial) errorTable(L *lua.LState, err error) *lua.LTable {
 	t := L.NewTable()
 	t.RawSetString("kind", lua.LString(errorKind(err)))
 	t.RawSetString("message", lua.LString(errorMessage(err)))
 	t.RawSetString("retryable", lua.LBool(dial.Retryable(err)))
+	t.RawSetString("during_stream", lua.LBool(errors.Is(err, dial.ErrDuringStream)))
 	var apiErr *dial.APIError
 	if errors.As(err, &apiErr) {
-		t.RawSetString("message", lua.LString(apiErr.Message))
-		t.RawSetString("status", lua.LNumber(apiErr.StatusCode))
+		t.RawSetString("message", lua.LString(apiMessage(apiErr)))
+		if apiErr.StatusCode != 0 {
+			t.RawSetString("status", lua.LNumber(apiErr.StatusCode))
+		}
 		setString(t, "type", apiErr.Type)
 		setString(t, "code", apiErr.Code)
 		setString(t, "param", apiErr.Param)
 		setString(t, "display_message", apiErr.DisplayMessage)
-		t.RawSetString("during_stream", lua.LBool(apiErr.DuringStream))
 		if apiErr.RetryAfter > 0 {
 			t.RawSetString("retry_after", lua.LNumber(apiErr.RetryAfter.Seconds()))
 		}
 	}
 	L.SetMetatable(t, m.errorMeta(L))
 	return t
+}
+
+// apiMessage is the server's message of an answer from DIAL or, when the server sent none (a
+// 404 or 304 without a body), the request and its status: "GET /v1/files/b/x: 404 Not Found".
+func apiMessage(e *dial.APIError) string {
+	if e.Message != "" {
+		return e.Message
+	}
+	return strings.TrimPrefix(e.Error(), "dial: ")
 }
 
 // errorMeta is the metatable of err tables: __tostring shows the message.

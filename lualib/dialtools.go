@@ -444,7 +444,7 @@ func (m *Dial) template(L *lua.LState) int {
 	}
 	out, err := dial.Template(text, vars)
 	if err != nil {
-		L.RaiseError("dial.template: %s", errorMessage(err))
+		L.RaiseError("dial.template: %s", strings.TrimPrefix(errorMessage(err), "dial: template: "))
 	}
 	L.Push(lua.LString(out))
 	return 1

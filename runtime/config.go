@@ -41,8 +41,13 @@ type Config struct {
 	// directory when the host is created.
 	WorkDir string
 	// LuaPath lists extra directories that require searches after the script's own directory,
-	// relative ones resolved against WorkDir. The LUA_PATH environment variable is ignored.
+	// relative ones resolved against WorkDir.
 	LuaPath []string
+	// PackagePath, when not empty, is package.path as the lua binary takes it from LUA_PATH:
+	// ";"-separated patterns with "?" for the module name, where ";;" stands for the default
+	// path (the script's directory, then LuaPath). The host reads no environment variable
+	// itself; the command passes LUA_PATH here.
+	PackagePath string
 	// Modules are preloaded in every state after the built-in modules (json), so scripts load
 	// them with require. Names must be unique, also against the built-in ones.
 	Modules []Module

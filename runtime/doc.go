@@ -14,14 +14,14 @@
 //   - collectgarbage does nothing (it would stop every script in the process);
 //   - os.setenv is absent (it would change the environment of every script);
 //   - require, dofile and loadfile read files through the host and its [ChunkCache];
-//     package.path is the script's directory and [Config.LuaPath], never LUA_PATH;
+//     package.path is the script's directory and [Config.LuaPath], or [Config.PackagePath];
 //   - relative file names are relative to [Config.WorkDir], not to the process's directory;
 //   - LState.SetMx is never used.
 //
 // The channel library is not opened. The trusted profile (the default) keeps the rest of io,
-// os and debug as in the lua binary. The sandbox profile ([Config.Sandbox]) makes os.execute,
-// os.getenv, os.tmpname, io.popen, io.tmpfile and every debug function except
-// debug.traceback raise "… is not available in the sandbox", and confines io.open, io.lines,
+// os and debug as in the lua binary. The sandbox profile ([Config.Sandbox]) removes
+// os.execute, os.getenv, os.tmpname, io.popen, io.tmpfile and every debug function except
+// debug.traceback (they are nil, so `if os.getenv then` works), and confines io.open, io.lines,
 // io.input, io.output, loadfile, dofile, require, os.remove and os.rename to the working
 // directory; a path outside it, through "..", or through a symbolic link that leads outside
 // fails with a [*SandboxError] message. load and loadstring stay: they compile strings only.

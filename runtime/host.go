@@ -280,7 +280,8 @@ func (h *Host) setScript(L *lua.LState, name string) {
 	h.setPath(L, filepath.Dir(name))
 }
 
-// setPath sets package.path to dir followed by Config.LuaPath.
+// setPath sets package.path to dir followed by Config.LuaPath or, when Config.PackagePath is
+// set, to that with ";;" replaced by ";<default>;" as lua does with LUA_PATH.
 func (h *Host) setPath(L *lua.LState, dir string) {
 	dirs := append([]string{dir}, h.cfg.LuaPath...)
 	patterns := make([]string, 0, 2*len(dirs))
@@ -289,8 +290,12 @@ func (h *Host) setPath(L *lua.LState, dir string) {
 		d = filepath.Clean(d)
 		patterns = append(patterns, d+sep+"?.lua", d+sep+"?"+sep+"init.lua")
 	}
+	path := strings.Join(patterns, ";")
+	if h.cfg.PackagePath != "" {
+		path = strings.ReplaceAll(h.cfg.PackagePath, ";;", ";"+path+";")
+	}
 	if pkg, ok := L.GetGlobal("package").(*lua.LTable); ok {
-		pkg.RawSetString("path", lua.LString(strings.Join(patterns, ";")))
+		pkg.RawSetString("path", lua.LString(path))
 	}
 }
 

@@ -172,6 +172,34 @@ func TestRequireFindsModulesNextToTheScript(t *testing.T) {
 	assert.Contains(t, se.Message, "no file '."+sep+"missing.lua'")
 }
 
+// TestPackagePath checks that Config.PackagePath replaces package.path as LUA_PATH does in lua,
+// with ";;" standing for the default path, also after Reset.
+func TestPackagePath(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"scripts/main.lua":    `print(require("vendored").name, require("helper").name, package.path)`,
+		"scripts/helper.lua":  `return {name = "helper"}`,
+		"vendor/vendored.lua": `return {name = "vendored"}`,
+	})
+	var out bytes.Buffer
+	h := newHost(t, runtime.Config{Stdout: &out, WorkDir: dir, PackagePath: "vendor/?.lua;;last/?.lua"})
+	require.NoError(t, h.RunFile(t.Context(), "scripts/main.lua"))
+	sep := string(filepath.Separator)
+	def := "scripts" + sep + "?.lua;scripts" + sep + "?" + sep + "init.lua"
+	assert.Equal(t, "vendored\thelper\tvendor/?.lua;"+def+";last/?.lua\n", out.String())
+
+	h.Reset()
+	out.Reset()
+	require.NoError(t, h.RunString(t.Context(), `print(package.path)`))
+	assert.Equal(t, "vendor/?.lua;."+sep+"?.lua;."+sep+"?"+sep+"init.lua;last/?.lua\n", out.String())
+
+	out.Reset()
+	h = newHost(t, runtime.Config{Stdout: &out, WorkDir: dir, PackagePath: "vendor/?.lua"})
+	require.NoError(t, h.RunString(t.Context(), `print(package.path, pcall(require, "helper"))`))
+	assert.Contains(t, out.String(), "vendor/?.lua\tfalse\t", "without ;; the default is gone")
+}
+
 func TestSyntaxErrors(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, runtime.Config{})

@@ -132,8 +132,8 @@ func openIO(h *Host, L *lua.LState) *ioLib {
 		"write":   lib.ioWrite,
 	}
 	if h.cfg.Sandbox {
-		funcs["popen"] = unavailable("io.popen")
-		funcs["tmpfile"] = unavailable("io.tmpfile")
+		delete(funcs, "popen")
+		delete(funcs, "tmpfile")
 	}
 	mod := L.RegisterModule(lua.IoLibName, funcs).(*lua.LTable)
 	mod.RawSetString("stdin", lib.stdin)

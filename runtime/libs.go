@@ -197,7 +197,7 @@ func (h *Host) loadModule(L *lua.LState) int {
 
 // openOS binds os.exit, os.execute, os.remove and os.rename to the host, removes os.setenv
 // (it would change the environment of every script in the process) and, in the sandbox,
-// replaces what reaches the process or its environment with functions that raise.
+// removes what reaches the process or its environment, so `if os.getenv then` sees nil.
 func (h *Host) openOS(L *lua.LState) {
 	osLib := L.GetGlobal("os").(*lua.LTable)
 	osLib.RawSetString("exit", L.NewFunction(h.osExit))
@@ -206,19 +206,11 @@ func (h *Host) openOS(L *lua.LState) {
 	osLib.RawSetString("setenv", lua.LNil)
 	if h.cfg.Sandbox {
 		for _, name := range []string{"execute", "getenv", "tmpname"} {
-			osLib.RawSetString(name, L.NewFunction(unavailable("os."+name)))
+			osLib.RawSetString(name, lua.LNil)
 		}
 		return
 	}
 	osLib.RawSetString("execute", L.NewFunction(h.osExecute))
-}
-
-// unavailable returns a function that raises "<name> is not available in the sandbox".
-func unavailable(name string) lua.LGFunction {
-	return func(L *lua.LState) int {
-		L.RaiseError("%s is not available in the sandbox", name)
-		return 0
-	}
 }
 
 // osExit ends the run: it records the code, cancels the run's context, so that the VM stops at
@@ -306,7 +298,7 @@ func exitStatus(err error) int {
 }
 
 // openDebug keeps the debug library of the trusted profile; the sandbox keeps only
-// debug.traceback (for xpcall handlers) and makes the rest raise, since the others reach into
+// debug.traceback (for xpcall handlers) and removes the rest, since the others reach into
 // other functions' locals, upvalues and environments.
 func (h *Host) openDebug(L *lua.LState) {
 	if !h.cfg.Sandbox {
@@ -320,6 +312,6 @@ func (h *Host) openDebug(L *lua.LState) {
 		}
 	})
 	for _, name := range names {
-		dbg.RawSetString(name, L.NewFunction(unavailable("debug."+name)))
+		dbg.RawSetString(name, lua.LNil)
 	}
 }

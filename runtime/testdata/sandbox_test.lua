@@ -27,11 +27,12 @@ end
 local OUT = "outside the working directory"
 
 function TestProcessAccessIsGone(t)
-  raises(t, "os.execute is not available in the sandbox", os.execute, "echo hi")
-  raises(t, "io.popen is not available in the sandbox", io.popen, "echo hi")
-  raises(t, "os.getenv is not available in the sandbox", os.getenv, "DIAL_API_KEY")
-  raises(t, "os.tmpname is not available in the sandbox", os.tmpname)
-  raises(t, "io.tmpfile is not available in the sandbox", io.tmpfile)
+  -- Removed functions are nil, so a script can test for them.
+  t:equal(os.execute, nil)
+  t:equal(io.popen, nil)
+  t:equal(os.getenv, nil)
+  t:equal(os.tmpname, nil)
+  t:equal(io.tmpfile, nil)
   t:equal(os.setenv, nil)
   -- What stays harmless stays.
   t:equal(type(os.time()), "number")
@@ -47,7 +48,7 @@ function TestDebugKeepsOnlyTraceback(t)
   t:equal(contains(tb, "boom"), true, tb)
   for _, name in ipairs({ "getinfo", "getlocal", "setlocal", "getupvalue", "setupvalue",
       "getmetatable", "setmetatable", "getfenv", "setfenv" }) do
-    raises(t, "debug." .. name .. " is not available in the sandbox", debug[name], 1)
+    t:equal(debug[name], nil, "debug." .. name)
   end
 end
 

@@ -73,6 +73,16 @@ function TestChatMisuse(t)
     { function() dial.client{ base_url = "http://x", api_kye = "k" } end, "unknown option 'api_kye'" },
     { function() dial.client{ api_key = "k" } end, "'base_url' is required" },
     { function() dial.client{ base_url = "ftp://x", api_key = "k" } end, "base" },
+    { function() client.files.upload("files/b/x", "data") end,
+      "client.files:upload: called with '.'; use ':' (client.files:upload(…))" },
+    { function() client.deployments() end, "client:deployments: called with '.'; use ':'" },
+    { function() client.files.upload(client, "x") end, "client.files:upload: called with '.'" },
+    { function() dial.client{ base_url = "nope" } end, 'invalid URL "nope"' },
+    { function() dial.client{ base_url = "http://x" } end,
+      "no credentials: set api_key, bearer_token, or a credential function" },
+    { function() dial.client{ base_url = "http://x/openai", api_key = "k" } end,
+      "ends in /openai: use the server root, http://x " },
+    { function() client:ask("echo", "x", { on_chunk = 1 }) end, "'on_chunk' must be a function" },
     { function() client.files:download("files/b/x", { too = "y" }) end, "unknown option 'too'" },
   }
   for i, c in ipairs(cases) do
@@ -145,9 +155,42 @@ function TestMidStreamError(t)
   t:equal(err.code, "503")
   t:equal(err.partial.choices[1].message.content, "one two")
   t:equal(seen, 3)
+  t:equal(err.status, 503, "a numeric code is the status")
+  t:equal(err.retryable, true)
 
   local _, _, cut = client:chat{ deployment = "cut", stream = true, messages = { { role = "user", content = "x" } } }
   t:equal(cut.kind == "stream" or cut.kind == "transport", true, "a cut stream is an error: " .. cut.kind)
+  t:equal(cut.during_stream, true, "a cut connection is a mid-stream error")
+
+  -- aidial-sdk sends a code that is not a status on an HTTP 200 stream: no status is invented.
+  local _, _, gw = client:chat{ deployment = "bad-gateway", stream = true, messages = { { role = "user", content = "x" } } }
+  t:equal(gw.kind, "stream")
+  t:equal(gw.code, "bad_gw")
+  t:equal(gw.status, nil)
+  t:equal(gw.retryable, false)
+  t:equal(gw.during_stream, true)
+  local _, _, before = client:chat{ deployment = "nope", stream = true, messages = { { role = "user", content = "x" } } }
+  t:equal(before.during_stream, false, "an error before the stream began")
+end
+
+function TestAskStreams(t)
+  local client = dial.default()
+  local pieces = {}
+  local text, resp = client:ask("gpt-4o", "one two three", {
+    on_chunk = function(chunk)
+      local c = chunk.choices[1]
+      if c and c.delta.content then pieces[#pieces + 1] = c.delta.content end
+    end,
+  })
+  t:equal(text, "one two three")
+  t:equal(table.concat(pieces), "one two three")
+  t:equal(resp.choices[1].message.content, "one two three")
+  t:equal((client:ask("echo", "q", { system = "S", stream = true })), "q")
+  local r, msg, err = client:ask("broken", "x", { stream = true })
+  t:equal(r, nil)
+  t:equal(type(msg), "string")
+  t:equal(err.kind, "stream")
+  t:equal(err.partial.choices[1].message.content, "one two")
 end
 
 function TestStreamIterator(t)
@@ -172,6 +215,17 @@ function TestStreamIterator(t)
   t:equal(ok, false)
   t:equal(err.kind, "stream", "the iterator raises the err table")
   t:equal(tostring(err), "stream: upstream failed")
+
+  -- A request that fails before streaming raises its err table too: a for loop has nowhere
+  -- to put nil, msg, err.
+  local ok2, err2 = pcall(function()
+    for _ in client:stream{ deployment = "nope", messages = { { role = "user", content = "x" } } } do end
+  end)
+  t:equal(ok2, false)
+  t:equal(err2.kind, "not_found")
+  t:equal(err2.status, 404)
+  t:equal(err2.message, "Unknown deployment: nope")
+  t:equal(tostring(err2), "not_found: Unknown deployment: nope")
 end
 
 function TestHTTPErrorsAndRetries(t)

@@ -39,6 +39,9 @@ function TestRoundTrip(t)
   assert(client.files:copy(home .. "archive/q3.txt", home .. "copy.txt"))
   local _, _, gone = client.files:metadata(url)
   t:equal(gone.kind, "not_found")
+  t:equal(gone.message:match("^GET %S*/v1/metadata/(%S+): 404 Not Found$"), url,
+    "a 404 without a body names the request: " .. gone.message)
+  t:equal(tostring(gone), "not_found: " .. gone.message)
   local names = {}
   for item in client.files:list(home, { recursive = true }) do names[#names + 1] = item.name end
   t:equal(names, { "q3.txt", "copy.txt" })
@@ -56,8 +59,12 @@ function TestETagConditions(t)
   local _, _, stale = client.files:delete(url, { if_match = first.etag })
   t:equal(stale.kind, "etag_mismatch")
   t:equal(stale.status, 412)
-  local _, _, cur = client.files:download(url, { if_none_match = second.etag })
-  t:equal(cur.status, 304, "an unchanged file is not sent again")
+  local none, _, cur = client.files:download(url, { if_none_match = second.etag })
+  t:equal(none, nil)
+  t:equal(cur.kind, "not_modified", "an unchanged file is not sent again")
+  t:equal(cur.status, 304)
+  t:equal(cur.retryable, false)
+  t:equal(cur.message:match("^GET %S*/v1/(%S+): 304 Not Modified$"), url, cur.message)
   t:equal(client.files:delete(url, { if_match = second.etag }), true)
 end
 

@@ -142,6 +142,7 @@ function TestPromptsAndTemplates(t)
   local ok, msg = pcall(dial.template, "Hi {{name}}, {{ greeting }}!", { name = "Ann" })
   t:equal(ok, false)
   t:equal(msg:find('"greeting"', 1, true) ~= nil, true, msg)
+  t:equal(msg:find("dial.template: no value for", 1, true) ~= nil, true, "one prefix: " .. msg)
   t:equal(dial.template("{{ a }} and {{b|two}}", { a = 1 }), "1 and two")
   t:equal(dial.template("no placeholders"), "no placeholders")
 end
