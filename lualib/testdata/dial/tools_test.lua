@@ -169,3 +169,18 @@ function TestSessionSaveUnderAnotherSpelling(t)
   end
   t:equal(#assert(other:load_session(url)):messages(), 4, "the other writer's change is kept")
 end
+
+-- An older DIAL application sends a tool call's type in every chunk ("functionfunction" once
+-- merged); client:run sends "function" back, in block and stream form.
+function TestRunWithLegacyToolType(t)
+  local client = dial.default()
+  for _, stream in ipairs{ false, true } do
+    local resp, history = client:run{
+      deployment = "old-app", stream = stream,
+      messages = { { role = "user", content = "Weather in Lima?" } },
+      tools = { get_weather = weather },
+    }
+    t:equal(resp and resp.choices[1].message.content, 'get_weather returned {"celsius":21,"city":"Lima"}', tostring(stream))
+    t:equal(history[2].tool_calls[1].type, "function")
+  end
+end
