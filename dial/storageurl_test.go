@@ -224,6 +224,8 @@ func TestEscapeID(t *testing.T) {
 		{"applications/B/folder/my app", "applications/B/folder/my%20app", false},
 		{"applications/B/folder/my%20app", "applications/B/folder/my%20app", false},
 		{"a?b#c", "a%3Fb%23c", false},
+		{"applications/B/my+app (1)", "applications/B/my+app%20(1)", false},
+		{"anthropic.claude-v3:0", "anthropic.claude-v3%3A0", false},
 		{"", "", true},
 		{"a/../b", "", true},
 		{"../admin", "", true},
@@ -345,7 +347,13 @@ func TestJoinedURLIsTheListedURL(t *testing.T) {
 	c, _ := newTestClient(t, srv)
 	home, err := ParseStorageURL(filesHome(t, c))
 	require.NoError(t, err)
-	names := []string{"a+b&c=(1).txt", "1:2.txt", "x@y;z,!$'*~.txt", "naïve 😀 #1.txt"}
+	var every strings.Builder // every printable ASCII character Core allows in a name
+	for c := byte(' '); c < 0x7f; c++ {
+		if !strings.ContainsRune(`/{}"`, rune(c)) {
+			every.WriteByte(c)
+		}
+	}
+	names := []string{"a+b&c=(1).txt", "1:2.txt", "x@y;z,!$'*~.txt", "naïve 😀 #1.txt", every.String()}
 	joined := map[string]bool{}
 	for _, name := range names {
 		u, err := home.Join("sub", name)
