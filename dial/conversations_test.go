@@ -283,3 +283,27 @@ func mustMember(t *testing.T, obj json.RawMessage, key string) json.RawMessage {
 	require.True(t, ok, "no %q in %s", key, obj)
 	return v
 }
+
+// A conversation that kept an older application's "functionfunction" tool call type
+// continues: the history is sent with the type "function".
+func TestSessionWithLegacyToolTypeInHistory(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	c, _ := newTestClient(t, srv)
+	ctx := t.Context()
+	url := conversationsHome(t, c) + "legacy"
+	conv := Conversation{Name: "legacy", Model: ConversationModel{ID: "echo"}, Messages: []json.RawMessage{
+		json.RawMessage(`{"role":"user","content":"Weather?"}`),
+		json.RawMessage(`{"role":"assistant","content":"","tool_calls":[{"id":"c1","type":"functionfunction","function":{"name":"get_weather","arguments":"{}"}}]}`),
+		json.RawMessage(`{"role":"tool","tool_call_id":"c1","content":"sunny"}`),
+		json.RawMessage(`{"role":"assistant","content":"It is sunny."}`),
+	}}
+	_, err := c.SaveConversation(ctx, url, conv)
+	require.NoError(t, err)
+	s, err := c.LoadSession(ctx, url)
+	require.NoError(t, err)
+	res, err := s.Say(ctx, "Thanks", RunOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "Thanks", res.Response.Text())
+	assert.Contains(t, string(s.Messages[1]), "functionfunction", "the kept history is unchanged")
+}

@@ -96,8 +96,10 @@
 //
 // Files are named by storage URLs relative to the /v1 API, "files/<bucket>/<path>", or by
 // absolute URLs on the client's own server. [StorageURL] parses and validates them before
-// any request: each segment is percent-encoded exactly once, a folder keeps its trailing
-// '/', and '..', empty segments, encoded '/' and other hosts are refused.
+// any request: each segment is percent-encoded exactly once, in the spelling of the URLs DIAL
+// Core returns (so a joined URL equals the url of the same item in a listing), a folder
+// keeps its trailing '/', and '..', empty segments, encoded '/' and other hosts are refused.
+// [Client.SameStorageURL] compares URLs whatever their spelling.
 // [Client.MyFilesHome] returns the caller's root folder, "files/<bucket>/".
 //
 // # Tools, sessions and prompts

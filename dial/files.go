@@ -461,7 +461,7 @@ func (c *Client) resourceOp(ctx context.Context, op, src, dst string, opts []Cal
 		return err
 	}
 	body, err := json.Marshal(map[string]any{
-		"sourceUrl": su.String(), "destinationUrl": du.String(), "overwrite": cc.overwrite,
+		"sourceUrl": su.requestForm(), "destinationUrl": du.requestForm(), "overwrite": cc.overwrite,
 	})
 	if err != nil {
 		return err

@@ -74,7 +74,8 @@ func (s *Session) Say(ctx context.Context, text string, opts RunOptions) (*RunRe
 }
 
 // Send is [Session.Say] for any message, given as a JSON object: a user message with
-// content parts or attachments, say.
+// content parts or attachments, say. The history is sent as it is kept, except that a tool
+// call typed "functionfunction" (saved from an older DIAL application) is sent as "function".
 func (s *Session) Send(ctx context.Context, msg json.RawMessage, opts RunOptions) (*RunResult, error) {
 	if s.Client == nil || s.Deployment == "" {
 		return &RunResult{}, errors.New("dial: Session: Client and Deployment must be set")
@@ -100,7 +101,7 @@ func (s *Session) Send(ctx context.Context, msg json.RawMessage, opts RunOptions
 		msgs = append(msgs, sys)
 	}
 	for _, m := range s.Messages {
-		msgs = append(msgs, requestMessage(m))
+		msgs = append(msgs, echoToolCallTypes(requestMessage(m)))
 	}
 	msgs = append(msgs, msg)
 	var err error

@@ -135,18 +135,27 @@ func (c *Client) ParseStorageURL(s string) (StorageURL, error) {
 }
 
 // String returns the URL relative to DIAL's /v1 API, such as "files/b/reports/q3%20x.txt", with
-// a trailing '/' for a folder. The zero value returns "".
-func (u StorageURL) String() string {
+// a trailing '/' for a folder, spelled as DIAL Core spells the URLs it returns (see the README's
+// "URL spelling"), so it equals the url of the same item in metadata and listings. The zero
+// value returns "".
+func (u StorageURL) String() string { return u.format(escapeSegment) }
+
+// requestForm is the text form sent to Core in request paths and bodies: [StorageURL.String]
+// with ':' encoded (see [escapeRequestSegment]).
+func (u StorageURL) requestForm() string { return u.format(escapeRequestSegment) }
+
+// format joins the segments of u, each encoded with escape.
+func (u StorageURL) format(escape func(string) string) string {
 	if u.typ == "" {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(escapeSegment(u.typ))
+	b.WriteString(escape(u.typ))
 	b.WriteByte('/')
-	b.WriteString(escapeSegment(u.bucket))
+	b.WriteString(escape(u.bucket))
 	for _, s := range u.segs {
 		b.WriteByte('/')
-		b.WriteString(escapeSegment(s))
+		b.WriteString(escape(s))
 	}
 	if u.folder {
 		b.WriteByte('/')
@@ -239,21 +248,44 @@ func (u StorageURL) Join(elems ...string) (StorageURL, error) {
 }
 
 // apiPath returns the request path "v1/<url>" relative to the base URL.
-func (u StorageURL) apiPath() string { return "v1/" + u.String() }
+func (u StorageURL) apiPath() string { return "v1/" + u.requestForm() }
 
 // metadataPath returns "v1/metadata/<url>".
-func (u StorageURL) metadataPath() string { return "v1/metadata/" + u.String() }
+func (u StorageURL) metadataPath() string { return "v1/metadata/" + u.requestForm() }
 
-// AbsoluteURL returns u as an absolute URL on the client's server, "<base>/v1/<url>".
-func (c *Client) AbsoluteURL(u StorageURL) string { return c.baseStr + u.apiPath() }
+// AbsoluteURL returns u as an absolute URL on the client's server, "<base>/v1/<url>", with
+// the spelling of [StorageURL.String].
+func (c *Client) AbsoluteURL(u StorageURL) string { return c.baseStr + "v1/" + u.String() }
 
-// escapeSegment percent-encodes every byte of s except the unreserved characters of RFC 3986
-// (letters, digits, '-', '.', '_', '~'), as the reference client does. url.PathEscape would
-// keep '&', '=', '+', ':' and '@', which some DIAL deployments mishandle.
-func escapeSegment(s string) string {
+// SameStorageURL reports whether a and b name the same storage resource, whatever their
+// spelling: relative or absolute on this client's server, with or without percent-encoding
+// ("files/B/my+chat" and "http://host/v1/files/B/my%2Bchat" are the same). A URL that does
+// not parse is the same as nothing.
+func (c *Client) SameStorageURL(a, b string) bool {
+	ua, err := c.ParseStorageURL(a)
+	if err != nil {
+		return false
+	}
+	ub, err := c.ParseStorageURL(b)
+	return err == nil && ua.String() == ub.String()
+}
+
+// escapeSegment percent-encodes one decoded path segment the way DIAL Core spells the URLs it
+// returns (Guava's URL path segment escaper): the unreserved characters of RFC 3986 (letters,
+// digits, '-', '.', '_', '~'), the sub-delimiters !$&'()*+,;= and ':' and '@' stay literal;
+// every other byte of the UTF-8 encoding becomes %XX with upper-case hex.
+func escapeSegment(s string) string { return escapeBytes(s, coreLiteral) }
+
+// escapeRequestSegment is [escapeSegment] with ':' encoded too. Core checks each segment of a
+// request path as a URI before decoding it and refuses one whose ':' does not follow a valid
+// scheme name ("1:2.txt"), so requests spell ':' as %3A, which Core decodes to the same name.
+func escapeRequestSegment(s string) string { return escapeBytes(s, requestLiteral) }
+
+// escapeBytes encodes every byte of s for which literal is false as %XX.
+func escapeBytes(s string, literal func(byte) bool) string {
 	n := 0
 	for i := 0; i < len(s); i++ {
-		if !unreserved(s[i]) {
+		if !literal(s[i]) {
 			n++
 		}
 	}
@@ -264,7 +296,7 @@ func escapeSegment(s string) string {
 	b := make([]byte, 0, len(s)+2*n)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if unreserved(c) {
+		if literal(c) {
 			b = append(b, c)
 		} else {
 			b = append(b, '%', hex[c>>4], hex[c&15])
@@ -272,6 +304,14 @@ func escapeSegment(s string) string {
 	}
 	return string(b)
 }
+
+// coreLiteral reports the bytes Core leaves unencoded in a path segment.
+func coreLiteral(c byte) bool {
+	return unreserved(c) || strings.IndexByte("!$&'()*+,;=:@", c) >= 0
+}
+
+// requestLiteral reports the bytes left unencoded in a request path segment.
+func requestLiteral(c byte) bool { return c != ':' && coreLiteral(c) }
 
 func unreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
@@ -324,7 +364,7 @@ func escapeID(kind, id string) (string, error) {
 		if err != nil {
 			return "", invalidURL(id, "%s id: %s", kind, err.Error())
 		}
-		parts[i] = escapeSegment(d)
+		parts[i] = escapeRequestSegment(d)
 	}
 	return strings.Join(parts, "/"), nil
 }

@@ -2,8 +2,11 @@ package dial
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/dialua/dialua/emulator"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,9 +37,9 @@ func TestParseStorageURLValid(t *testing.T) {
 			want: "conversations/my-bucket/conv-123.json"},
 		{name: "absolute drops query", in: "https://dial.core/v1/files/bucket/file.txt?param=value",
 			typ: "files", bucket: "bucket", path: "file.txt", fname: "file.txt", want: "files/bucket/file.txt"},
-		{name: "encoded CJK unchanged", in: "files/bucket/%E6%88%91%E7%9A%84%E6%96%87%E4%BB%B6%20%281%29.pdf",
+		{name: "encoded CJK in Core's spelling", in: "files/bucket/%E6%88%91%E7%9A%84%E6%96%87%E4%BB%B6%20%281%29.pdf",
 			typ: "files", bucket: "bucket", path: "我的文件 (1).pdf", fname: "我的文件 (1).pdf",
-			want: "files/bucket/%E6%88%91%E7%9A%84%E6%96%87%E4%BB%B6%20%281%29.pdf"},
+			want: "files/bucket/%E6%88%91%E7%9A%84%E6%96%87%E4%BB%B6%20(1).pdf"},
 		{name: "space", in: "files/b/my file.txt", typ: "files", bucket: "b", path: "my file.txt",
 			fname: "my file.txt", want: "files/b/my%20file.txt"},
 		{name: "encoded once", in: "files/b/my%20file.txt", typ: "files", bucket: "b", path: "my file.txt",
@@ -48,7 +51,9 @@ func TestParseStorageURLValid(t *testing.T) {
 		{name: "question mark", in: "files/b/a?b.txt", typ: "files", bucket: "b", path: "a?b.txt",
 			fname: "a?b.txt", want: "files/b/a%3Fb.txt"},
 		{name: "ampersand", in: "files/b/a&b.txt", typ: "files", bucket: "b", path: "a&b.txt",
-			fname: "a&b.txt", want: "files/b/a%26b.txt"},
+			fname: "a&b.txt", want: "files/b/a&b.txt"},
+		{name: "encoded plus", in: "files/b/my%2Bchat", typ: "files", bucket: "b", path: "my+chat",
+			fname: "my+chat", want: "files/b/my+chat"},
 		{name: "brackets", in: "files/b/tag[1].txt", typ: "files", bucket: "b", path: "tag[1].txt",
 			fname: "tag[1].txt", want: "files/b/tag%5B1%5D.txt"},
 		{name: "non-ASCII", in: "files/b/naïve.txt", typ: "files", bucket: "b", path: "naïve.txt",
@@ -174,7 +179,8 @@ func TestStorageURLJoin(t *testing.T) {
 		{"folder", []string{"reports/"}, "files/B/reports/", false},
 		{"nested in one element", []string{"a/b/c.txt"}, "files/B/a/b/c.txt", false},
 		{"literal percent", []string{"50%25.txt"}, "files/B/50%2525.txt", false},
-		{"reserved", []string{"a&b=c+d.txt"}, "files/B/a%26b%3Dc%2Bd.txt", false},
+		{"sub-delimiters", []string{"a+b&c=(1).txt"}, "files/B/a+b&c=(1).txt", false},
+		{"colon and at", []string{"x:y@z.txt"}, "files/B/x:y@z.txt", false},
 		{"no elements", nil, "files/B/", false},
 		{"dot dot", []string{".."}, "", true},
 		{"dot dot inside", []string{"a/../b"}, "", true},
@@ -218,6 +224,8 @@ func TestEscapeID(t *testing.T) {
 		{"applications/B/folder/my app", "applications/B/folder/my%20app", false},
 		{"applications/B/folder/my%20app", "applications/B/folder/my%20app", false},
 		{"a?b#c", "a%3Fb%23c", false},
+		{"applications/B/my+app (1)", "applications/B/my+app%20(1)", false},
+		{"anthropic.claude-v3:0", "anthropic.claude-v3%3A0", false},
 		{"", "", true},
 		{"a/../b", "", true},
 		{"../admin", "", true},
@@ -247,4 +255,124 @@ func TestUnescapeLenient(t *testing.T) {
 		assert.Equal(t, want, unescapeLenient(in), in)
 	}
 	assert.True(t, errors.Is(invalidURL("x", "r"), ErrInvalidURL))
+}
+
+// coreSegmentLiterals are the ASCII characters DIAL Core leaves unencoded in the path segments
+// of the URLs it returns (Guava's urlPathSegmentEscaper): RFC 3986 unreserved characters,
+// sub-delimiters, ':' and '@'.
+const coreSegmentLiterals = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@"
+
+// Every byte is spelled as Core spells it: a literal character or %XX with upper-case hex.
+func TestEscapeSegmentEveryASCIICharacter(t *testing.T) {
+	t.Parallel()
+	for c := 0; c < 128; c++ {
+		in := string(rune(c))
+		want := fmt.Sprintf("%%%02X", c)
+		if strings.ContainsRune(coreSegmentLiterals, rune(c)) {
+			want = in
+		}
+		assert.Equal(t, want, escapeSegment(in), "character %q", in)
+		wantReq := want
+		if c == ':' {
+			wantReq = "%3A"
+		}
+		assert.Equal(t, wantReq, escapeRequestSegment(in), "request form of %q", in)
+		assert.Equal(t, in, unescapeLenient(escapeSegment(in)))
+	}
+}
+
+// The examples of Core's own tests of its path segment encoding, and more UTF-8.
+func TestEscapeSegmentAsCore(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"folder 1":                              "folder%201",
+		"folder #":                              "folder%20%23",
+		"файл.txt":                              "%D1%84%D0%B0%D0%B9%D0%BB.txt",
+		"fo$l+=d,e#r 1":                         "fo$l+=d,e%23r%201",
+		"[Playback]":                            "%5BPlayback%5D",
+		"☻☻☹ϡ⍣ｼ":                                "%E2%98%BB%E2%98%BB%E2%98%B9%CF%A1%E2%8D%A3%EF%BD%BC",
+		"gpt-35-turbo__(`~!@#$^*-_+[]'|<>.?\")": "gpt-35-turbo__(%60~!@%23$%5E*-_+%5B%5D'%7C%3C%3E.%3F%22)",
+		"naïve €5 😀":                            "na%C3%AFve%20%E2%82%AC5%20%F0%9F%98%80",
+	} {
+		assert.Equal(t, want, escapeSegment(in), in)
+		assert.Equal(t, in, unescapeLenient(escapeSegment(in)), in)
+	}
+}
+
+// Requests encode ':' (Core refuses "1:2.txt" as a request path segment); the URL the client
+// shows, and the absolute form, keep Core's spelling.
+func TestStorageURLRequestForm(t *testing.T) {
+	t.Parallel()
+	c := newOfflineClient(t, "https://dial.core")
+	u, err := c.ParseStorageURL("files/B/dir:1/1:2 +.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "files/B/dir:1/1:2%20+.txt", u.String())
+	assert.Equal(t, "v1/files/B/dir%3A1/1%3A2%20+.txt", u.apiPath())
+	assert.Equal(t, "v1/metadata/files/B/dir%3A1/1%3A2%20+.txt", u.metadataPath())
+	assert.Equal(t, "https://dial.core/v1/files/B/dir:1/1:2%20+.txt", c.AbsoluteURL(u))
+}
+
+func TestSameStorageURL(t *testing.T) {
+	t.Parallel()
+	c := newOfflineClient(t, "https://dial.core/")
+	same := [][2]string{
+		{"conversations/B/my+chat", "conversations/B/my%2Bchat"},
+		{"conversations/B/my+chat", "https://dial.core/v1/conversations/B/my%2bchat"},
+		{"files/B/a b/(1).txt", "files/B/a%20b/%281%29.txt"},
+		{"files/B/dir/", "https://dial.core/v1/files/B/dir/"},
+		{"files/B/%E2%82%AC", "files/B/€"},
+	}
+	for _, p := range same {
+		assert.True(t, c.SameStorageURL(p[0], p[1]), "%s vs %s", p[0], p[1])
+	}
+	different := [][2]string{
+		{"conversations/B/my+chat", "conversations/B/my chat"},
+		{"files/B/dir/", "files/B/dir"},
+		{"files/B/x", "prompts/B/x"},
+		{"files/B/x", "https://other.host/v1/files/B/x"},
+		{"files/B/x", "files/C/x"},
+		{"files/B/x", ""},
+		{"", ""},
+	}
+	for _, p := range different {
+		assert.False(t, c.SameStorageURL(p[0], p[1]), "%s vs %s", p[0], p[1])
+	}
+}
+
+// A URL joined from plain names is the url the server returns for the same item in its
+// metadata and listings, names with ':' included.
+func TestJoinedURLIsTheListedURL(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	c, _ := newTestClient(t, srv)
+	home, err := ParseStorageURL(filesHome(t, c))
+	require.NoError(t, err)
+	var every strings.Builder // every printable ASCII character Core allows in a name
+	for c := byte(' '); c < 0x7f; c++ {
+		if !strings.ContainsRune(`/{}"`, rune(c)) {
+			every.WriteByte(c)
+		}
+	}
+	names := []string{"a+b&c=(1).txt", "1:2.txt", "x@y;z,!$'*~.txt", "naïve 😀 #1.txt", every.String()}
+	joined := map[string]bool{}
+	for _, name := range names {
+		u, err := home.Join("sub", name)
+		require.NoError(t, err)
+		joined[u.String()] = true
+		meta, err := c.UploadFile(t.Context(), u.String(), strings.NewReader("x"))
+		require.NoError(t, err, name)
+		assert.Equal(t, u.String(), meta.URL, name)
+	}
+	n := 0
+	for item, err := range c.ListFiles(t.Context(), home.String()+"sub/") {
+		require.NoError(t, err)
+		assert.True(t, joined[item.URL], item.URL)
+		n++
+	}
+	assert.Equal(t, len(names), n)
+	// Copy and move name their URLs in the request body.
+	require.NoError(t, c.CopyFile(t.Context(), home.String()+"sub/1:2.txt", home.String()+"sub/3:4.txt"))
+	meta, err := c.FileMetadata(t.Context(), home.String()+"sub/3:4.txt")
+	require.NoError(t, err)
+	assert.Equal(t, home.String()+"sub/3:4.txt", meta.URL)
 }

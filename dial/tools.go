@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // ErrToolLoop matches the error of [Client.RunTools] when the model still asks for tool calls
@@ -303,9 +304,56 @@ func assistantTurn(resp *ChatResponse) (json.RawMessage, []ToolCall, error) {
 	}
 	msg := json.RawMessage(`{"role":"assistant","content":""}`)
 	if len(doc.Choices) > 0 && isJSONObject(doc.Choices[0].Message) {
-		msg = doc.Choices[0].Message
+		msg = echoToolCallTypes(doc.Choices[0].Message)
 	}
 	return msg, slices.Clone(resp.Choices[0].Message.ToolCalls), nil
+}
+
+// echoToolCallTypes returns the assistant message m ready to go back in the history: a tool
+// call whose "type" is missing, or is "function" repeated, gets the type "function". Older DIAL
+// applications send the type in every chunk of a call and merge the chunks of a block answer
+// into "functionfunction", which the model then refuses. Any other m is returned as it is.
+func echoToolCallTypes(m json.RawMessage) json.RawMessage {
+	var obj map[string]json.RawMessage
+	if !bytes.Contains(m, []byte(`"tool_calls"`)) || json.Unmarshal(m, &obj) != nil {
+		return m
+	}
+	var calls []map[string]json.RawMessage
+	if json.Unmarshal(obj["tool_calls"], &calls) != nil {
+		return m
+	}
+	changed := false
+	for _, call := range calls {
+		if call == nil {
+			continue
+		}
+		if raw, ok := call["type"]; ok && !isNull(raw) {
+			var typ string
+			if json.Unmarshal(raw, &typ) != nil || typ == "function" || !repeatedFunction(typ) {
+				continue
+			}
+		}
+		call["type"] = json.RawMessage(`"function"`)
+		changed = true
+	}
+	if !changed {
+		return m
+	}
+	var err error
+	if obj["tool_calls"], err = json.Marshal(calls); err != nil {
+		return m
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return m
+	}
+	return out
+}
+
+// repeatedFunction reports whether s is "function" once or more.
+func repeatedFunction(s string) bool {
+	const fn = "function"
+	return s != "" && len(s)%len(fn) == 0 && strings.Count(s, fn) == len(s)/len(fn)
 }
 
 // runTool answers one tool call: the function's result, or a text saying why there is none.

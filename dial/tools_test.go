@@ -363,3 +363,51 @@ func TestToolContent(t *testing.T) {
 	_, err = toolContent(func() {})
 	assert.Error(t, err)
 }
+
+// An older DIAL application sends a tool call's type in every chunk: its own block answer
+// says "functionfunction", which the model refuses in the history. The run sends "function"
+// back, in block and stream form, and keeps every other member of the message.
+func TestRunToolsLegacyToolType(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t, emulator.WithDeployments(
+		emulator.Deployment{ID: "old-app", ToolCalling: emulator.ToolsAuto, LegacyToolType: true,
+			CustomContent: json.RawMessage(`{"state":{"step":1}}`)}))
+	c, _ := newTestClient(t, srv)
+	for _, stream := range []bool{false, true} {
+		res, err := c.RunTools(t.Context(), "old-app", userMsg("Weather in Oslo?"),
+			[]ToolFunction{weatherTool(nil)}, RunOptions{Stream: stream})
+		require.NoError(t, err, "stream %v", stream)
+		assert.Equal(t, 2, res.Steps)
+		assert.Equal(t, `get_weather returned {"celsius":21,"city":"Oslo"}`, res.Response.Text())
+		var asked struct {
+			Content       *string                      `json:"content"`
+			CustomContent json.RawMessage              `json:"custom_content"`
+			ToolCalls     []map[string]json.RawMessage `json:"tool_calls"`
+		}
+		require.NoError(t, json.Unmarshal(res.Messages[1], &asked), "%s", res.Messages[1])
+		require.Len(t, asked.ToolCalls, 1)
+		assert.JSONEq(t, `"function"`, string(asked.ToolCalls[0]["type"]))
+		assert.JSONEq(t, `"get_weather"`, string(mustMember(t, asked.ToolCalls[0]["function"], "name")))
+		assert.JSONEq(t, `{"state":{"step":1}}`, string(asked.CustomContent))
+	}
+}
+
+func TestEchoToolCallTypes(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`{"role":"assistant","tool_calls":[{"id":"a","type":"functionfunction"},{"id":"b","type":"function"}]}`: `{"role":"assistant","tool_calls":[{"id":"a","type":"function"},{"id":"b","type":"function"}]}`,
+		`{"role":"assistant","tool_calls":[{"id":"a"},{"id":"b","type":null}]}`:                                 `{"role":"assistant","tool_calls":[{"id":"a","type":"function"},{"id":"b","type":"function"}]}`,
+		`{"role":"assistant","tool_calls":[{"id":"a","type":"functionfunctionfunction","x":[1]}],"y":2}`:        `{"role":"assistant","tool_calls":[{"id":"a","type":"function","x":[1]}],"y":2}`,
+	} {
+		assert.JSONEq(t, want, string(echoToolCallTypes(json.RawMessage(in))), in)
+	}
+	for _, same := range []string{
+		`{"role":"assistant","content":"hi"}`,
+		`{"role":"assistant","content":null,"tool_calls":[{"id":"a","type":"function"}]}`,
+		`{"role":"assistant","tool_calls":[{"id":"a","type":"custom"}]}`,
+		`{"role":"assistant","tool_calls":[{"id":"a","type":"functionfunc"}]}`,
+		`{"role":"assistant","tool_calls":"odd"}`,
+	} {
+		assert.Equal(t, same, string(echoToolCallTypes(json.RawMessage(same))), "kept byte for byte")
+	}
+}

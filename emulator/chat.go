@@ -88,9 +88,14 @@ func (e *Emulator) serveChat(w http.ResponseWriter, r *http.Request, c *caller, 
 			req[k] = v
 		}
 	}
-	if msgs, ok := req["messages"].([]any); !ok || len(msgs) == 0 {
+	msgs, ok := req["messages"].([]any)
+	if !ok || len(msgs) == 0 {
 		jsonError(w, http.StatusBadRequest, errorBody{Message: "messages must be a non-empty array",
 			Type: "invalid_request_error", Param: "messages"})
+		return
+	}
+	if e := d.checkChat(req, msgs); e != nil {
+		jsonError(w, http.StatusBadRequest, *e)
 		return
 	}
 	w.Header().Set("X-Upstream-Attempts", "1")
@@ -102,15 +107,20 @@ func (e *Emulator) serveChat(w http.ResponseWriter, r *http.Request, c *caller, 
 	writeJSON(w, http.StatusOK, a.block())
 }
 
-// answer is one chat completion being produced.
+// answer is one chat completion being produced: n choices with the same message.
 type answer struct {
 	d       *deployment
 	id      string
 	created int64
+	n       int              // the number of choices
 	text    string           // the whole reply
 	pieces  []string         // the reply cut into stream chunks
 	calls   []map[string]any // tool calls, each with its "index"
 	usage   map[string]int
+	// includeUsage is stream_options.include_usage: usage comes in a chunk of its own, with
+	// no choices, after the last one, and every other chunk has "usage": null (OpenAI's
+	// form). Without it the chunk with the finish_reason carries the usage (DIAL's form).
+	includeUsage bool
 }
 
 func newAnswer(d *deployment, req map[string]any, n int) *answer {
@@ -142,11 +152,14 @@ func newAnswer(d *deployment, req map[string]any, n int) *answer {
 	} else {
 		pieces = split(text, d.Chunks, d.ChunkSize)
 	}
+	choices, _ := choiceCount(req) // checked by checkChat
 	prompt := max(1, countWords(req["messages"]))
-	completion := len(strings.Fields(text))
+	completion := choices * len(strings.Fields(text))
+	opts, _ := req["stream_options"].(map[string]any)
+	include, _ := opts["include_usage"].(bool)
 	return &answer{
-		d: d, id: fmt.Sprintf("chatcmpl-emulator-%d", n), created: time.Now().Unix(),
-		text: text, pieces: pieces, calls: calls,
+		d: d, id: fmt.Sprintf("chatcmpl-emulator-%d", n), created: time.Now().Unix(), n: choices,
+		text: text, pieces: pieces, calls: calls, includeUsage: include,
 		usage: map[string]int{"prompt_tokens": prompt, "completion_tokens": completion,
 			"total_tokens": prompt + completion},
 	}
@@ -160,7 +173,8 @@ func (a *answer) finishReason() string {
 	return "stop"
 }
 
-// block is the non-streaming response.
+// block is the non-streaming response. An assistant message with tool calls and no text has
+// "content": null, as OpenAI sends it.
 func (a *answer) block() map[string]any {
 	msg := map[string]any{"role": "assistant", "content": a.text}
 	if len(a.calls) > 0 {
@@ -168,6 +182,9 @@ func (a *answer) block() map[string]any {
 		for i, c := range a.calls {
 			calls[i] = maps.Clone(c)
 			delete(calls[i], "index") // block answers carry no index
+			if a.d.LegacyToolType {
+				calls[i]["type"] = "functionfunction" // "function" from both chunks, concatenated
+			}
 		}
 		msg["tool_calls"] = calls
 		if a.text == "" {
@@ -177,21 +194,33 @@ func (a *answer) block() map[string]any {
 	if len(a.d.CustomContent) > 0 {
 		msg["custom_content"] = json.RawMessage(a.d.CustomContent)
 	}
+	choices := make([]any, a.n)
+	for i := range choices {
+		choices[i] = map[string]any{"index": i, "finish_reason": a.finishReason(), "message": msg}
+	}
 	return map[string]any{
 		"id": a.id, "object": "chat.completion", "created": a.created, "model": a.d.ID,
-		"choices": []any{map[string]any{"index": 0, "finish_reason": a.finishReason(), "message": msg}},
-		"usage":   a.usage,
+		"choices": choices, "usage": a.usage,
 	}
 }
 
-// chunk is one streamed event with delta and, on the last one, finish_reason and usage.
-func (a *answer) chunk(delta map[string]any, finish any, usage map[string]int) []byte {
+// chunk is one streamed event of choice index with delta and, on the last one, finish_reason;
+// usage is added when not nil.
+func (a *answer) chunk(index int, delta map[string]any, finish any, usage map[string]int) []byte {
+	return a.event([]any{map[string]any{"index": index, "delta": delta, "finish_reason": finish}}, usage)
+}
+
+// event is a chat.completion.chunk with choices and usage: the usage when not nil, else null
+// when the client asked for include_usage, else none.
+func (a *answer) event(choices []any, usage map[string]int) []byte {
 	c := map[string]any{
 		"id": a.id, "object": "chat.completion.chunk", "created": a.created, "model": a.d.ID,
-		"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}},
+		"choices": choices,
 	}
 	if usage != nil {
 		c["usage"] = usage
+	} else if a.includeUsage {
+		c["usage"] = nil
 	}
 	b, _ := json.Marshal(c)
 	return b
@@ -229,18 +258,30 @@ func (a *answer) stream(ctx context.Context, w http.ResponseWriter) {
 		return
 	}
 	first := map[string]any{"role": "assistant"}
+	if len(a.calls) > 0 && a.text == "" {
+		first["content"] = nil
+	}
 	if len(d.CustomContent) > 0 {
 		first["custom_content"] = json.RawMessage(d.CustomContent)
 	}
-	send(a.chunk(first, nil, nil))
-	flush()
-	for _, delta := range a.toolCallDeltas() {
-		send(a.chunk(delta, nil, nil))
+	deltas := a.toolCallDeltas()
+	for c := range a.n {
+		send(a.chunk(c, first, nil, nil))
 	}
-	// Content chunks differ only in their text: marshal the envelope once.
-	envelope := a.chunk(map[string]any{"content": "\x00"}, nil, nil)
-	prefix, suffix, _ := bytes.Cut(envelope, []byte(`"\u0000"`))
-	buf := make([]byte, 0, len(envelope)+64)
+	flush()
+	for _, delta := range deltas {
+		for c := range a.n {
+			send(a.chunk(c, delta, nil, nil))
+		}
+	}
+	// Content chunks differ only in their text: marshal each choice's envelope once.
+	type envelope struct{ prefix, suffix []byte }
+	envelopes := make([]envelope, a.n)
+	for c := range envelopes {
+		e := a.chunk(c, map[string]any{"content": "\x00"}, nil, nil)
+		envelopes[c].prefix, envelopes[c].suffix, _ = bytes.Cut(e, []byte(`"\u0000"`))
+	}
+	buf := make([]byte, 0, 256)
 	for i, p := range a.pieces {
 		if d.StreamError != nil && d.StreamError.After == i {
 			a.streamError(send)
@@ -253,8 +294,10 @@ func (a *answer) stream(ctx context.Context, w http.ResponseWriter) {
 			return
 		}
 		text, _ := json.Marshal(p)
-		buf = append(append(append(buf[:0], prefix...), text...), suffix...)
-		send(buf)
+		for _, e := range envelopes {
+			buf = append(append(append(buf[:0], e.prefix...), text...), e.suffix...)
+			send(buf)
+		}
 	}
 	if d.StreamError != nil && d.StreamError.After >= len(a.pieces) {
 		a.streamError(send)
@@ -263,12 +306,22 @@ func (a *answer) stream(ctx context.Context, w http.ResponseWriter) {
 	if d.CutAfter > 0 {
 		cut()
 	}
-	send(a.chunk(map[string]any{}, a.finishReason(), a.usage))
+	for c := range a.n {
+		var usage map[string]int
+		if c == a.n-1 && !a.includeUsage {
+			usage = a.usage
+		}
+		send(a.chunk(c, map[string]any{}, a.finishReason(), usage))
+	}
+	if a.includeUsage {
+		send(a.event([]any{}, a.usage))
+	}
 	send([]byte("[DONE]"))
 }
 
 // toolCallDeltas streams the tool calls as OpenAI does: per call, a delta with its id, name and
 // the first half of its arguments, then one with the rest of the arguments, merged by index.
+// With LegacyToolType the second delta repeats the call's type.
 func (a *answer) toolCallDeltas() []map[string]any {
 	var out []map[string]any
 	for _, c := range a.calls {
@@ -280,10 +333,11 @@ func (a *answer) toolCallDeltas() []map[string]any {
 		}
 		head := maps.Clone(c)
 		head["function"] = map[string]any{"name": fn["name"], "arguments": args[:half]}
-		out = append(out,
-			map[string]any{"tool_calls": []any{head}},
-			map[string]any{"tool_calls": []any{map[string]any{"index": c["index"],
-				"function": map[string]any{"arguments": args[half:]}}}})
+		rest := map[string]any{"index": c["index"], "function": map[string]any{"arguments": args[half:]}}
+		if a.d.LegacyToolType {
+			rest["type"] = c["type"]
+		}
+		out = append(out, map[string]any{"tool_calls": []any{head}}, map[string]any{"tool_calls": []any{rest}})
 	}
 	return out
 }

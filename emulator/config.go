@@ -89,8 +89,16 @@ type Deployment struct {
 	// ToolCalling makes the deployment call the tools a request offers: [ToolsAuto] or
 	// [ToolsAlways]; empty never calls tools.
 	ToolCalling string `json:"tool_calling,omitempty"`
+	// LegacyToolType makes tool calls look as older DIAL applications send them: the call's
+	// "type":"function" in every streamed chunk of the call, and in block answers the
+	// "functionfunction" their own merge of those chunks produced.
+	LegacyToolType bool `json:"legacy_tool_type,omitempty"`
 	// Replay is the path of an SSE transcript sent verbatim to streaming requests.
 	Replay string `json:"replay,omitempty"`
+	// Limits are the token limits listed for the deployment and enforced on requests (see
+	// [Limits]); nil lists a model's defaults (128000 total, 120000 prompt, 8000 completion)
+	// and lists none for an application.
+	Limits *Limits `json:"limits,omitempty"`
 
 	// Status makes requests fail with this HTTP status and a JSON error body.
 	Status int `json:"status,omitempty"`
@@ -104,6 +112,21 @@ type Deployment struct {
 	// never).
 	CutAfter int `json:"cut_after,omitempty"`
 }
+
+// Limits are a deployment's token limits, as Core lists them. Zero fields are not listed and
+// not enforced. The emulator counts a prompt as one token per whitespace-separated word of the
+// messages' text content, the count its usage reports.
+type Limits struct {
+	// MaxTotalTokens is listed only.
+	MaxTotalTokens int `json:"max_total_tokens,omitempty"`
+	// MaxPromptTokens refuses a longer prompt with 400 and DIAL's truncate_prompt_error.
+	MaxPromptTokens int `json:"max_prompt_tokens,omitempty"`
+	// MaxCompletionTokens is listed only.
+	MaxCompletionTokens int `json:"max_completion_tokens,omitempty"`
+}
+
+// defaultModelLimits are the limits listed and enforced for a model without Limits.
+var defaultModelLimits = Limits{MaxTotalTokens: 128000, MaxPromptTokens: 120000, MaxCompletionTokens: 8000}
 
 // StreamError is an error event in the middle of a stream.
 type StreamError struct {
@@ -240,7 +263,9 @@ func (cfg Config) validate() error {
 		if len(d.ToolCalls) > 0 && json.Unmarshal(d.ToolCalls, &calls) != nil {
 			return fmt.Errorf("emulator config: deployment %q: tool_calls must be a JSON array of objects", d.ID)
 		}
-		if d.Chunks < 0 || d.ChunkSize < 0 || d.CutAfter < 0 || d.FailTimes < 0 {
+		negativeLimit := d.Limits != nil && (d.Limits.MaxTotalTokens < 0 || d.Limits.MaxPromptTokens < 0 ||
+			d.Limits.MaxCompletionTokens < 0)
+		if d.Chunks < 0 || d.ChunkSize < 0 || d.CutAfter < 0 || d.FailTimes < 0 || negativeLimit {
 			return fmt.Errorf("emulator config: deployment %q: negative count", d.ID)
 		}
 	}

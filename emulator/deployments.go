@@ -31,6 +31,7 @@ type deployment struct {
 	Deployment
 	object  string         // "model" or "application"
 	listing map[string]any // the snake_case JSON Core lists
+	limits  *Limits        // the limits listed and enforced, or nil
 }
 
 // addDeployment registers d as a model or an application.
@@ -67,15 +68,20 @@ func (e *Emulator) addDeployment(d Deployment, object string) {
 		l["lifecycle_status"] = "generally-available"
 		l["capabilities"] = caps
 		l["tokenizer_model"] = d.ID
-		l["limits"] = map[string]any{"max_total_tokens": 128000, "max_prompt_tokens": 120000,
-			"max_completion_tokens": 8000}
 		l["pricing"] = map[string]any{"unit": "token", "prompt": "0.0000025", "completion": "0.00001"}
 		if d.EmbeddingDimensions > 0 {
 			l["embedding_dimensions"] = d.EmbeddingDimensions
 			l["interfaces"] = []string{"embedding"}
 		}
 	}
-	dep := &deployment{Deployment: d, object: object, listing: l}
+	limits := d.Limits
+	if limits == nil && object == "model" {
+		limits = &defaultModelLimits
+	}
+	if limits != nil {
+		l["limits"] = limits
+	}
+	dep := &deployment{Deployment: d, object: object, listing: l, limits: limits}
 	e.deployments[d.ID] = dep
 	e.ordered = append(e.ordered, dep)
 }

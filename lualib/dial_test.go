@@ -28,6 +28,8 @@ var faultDeployments = []emulator.Deployment{
 	{ID: "tools-rich", Reply: "done", CustomContent: json.RawMessage(
 		`{"attachments":[{"index":0,"type":"text/plain","title":"a.txt","url":"files/x/a.txt"}],"stages":[{"index":0,"name":"Search","status":"completed"}]}`)},
 	{ID: "loop", ToolCalling: emulator.ToolsAlways},
+	{ID: "old-app", ToolCalling: emulator.ToolsAuto, LegacyToolType: true},
+	{ID: "short-context", Limits: &emulator.Limits{MaxPromptTokens: 3}},
 	{ID: "paced", Reply: "a b c d e f g h", ChunkDelay: emulator.Duration(200 * time.Millisecond)},
 }
 

@@ -327,14 +327,15 @@ func (s *Session) Messages(L *luar.LState) int {
 
 // Save is session:save(url [, {if_match, if_none_match, force}]): stores the session as a
 // DIAL conversation and returns true. Saving again where it was loaded from or last saved
-// to sends If-Match with the version it knows, so a conversation changed elsewhere is not
-// overwritten (kind "etag_mismatch"); force = true overwrites.
+// to, in any spelling of that URL, sends If-Match with the version it knows, so a
+// conversation changed elsewhere is not overwritten (kind "etag_mismatch"); force = true
+// overwrites.
 func (s *Session) Save(L *luar.LState) int {
 	defer s.m.enter(L.LState)()
 	url := L.CheckString(1)
 	o := optionsArg(L.LState, 2, "if_match", "if_none_match", "force")
 	opts := conditions(o)
-	if len(opts) == 0 && !o.boolean("force") && url == s.url && s.s.ETag != "" {
+	if len(opts) == 0 && !o.boolean("force") && s.s.ETag != "" && s.s.Client.SameStorageURL(url, s.url) {
 		opts = append(opts, dial.IfMatch(s.s.ETag))
 	}
 	if _, err := s.s.Save(Context(L.LState), url, opts...); err != nil {

@@ -394,3 +394,56 @@ function TestCanaryKeyNeverShown(t)
   end
   t:equal(n > 40, true, "the errors were inspected")
 end
+
+-- A stream in OpenAI's include_usage form ends with a chunk without choices that carries the
+-- usage; n = 2 gives two choices.
+function TestStreamIncludeUsageAndChoices(t)
+  local client = dial.default()
+  local last
+  local resp = assert(client:chat{
+    deployment = "echo", stream = true, n = 2, stream_options = { include_usage = true },
+    messages = { { role = "user", content = "red green blue" } },
+    on_chunk = function(chunk) last = chunk end,
+  })
+  t:equal(#last.choices, 0, "the last chunk has no choices")
+  t:equal(last.usage.total_tokens, 9)
+  t:equal(resp.usage, { prompt_tokens = 3, completion_tokens = 6, total_tokens = 9 })
+  t:equal(#resp.choices, 2)
+  t:equal(resp.choices[1].message.content, "red green blue")
+  t:equal(resp.choices[2].message.content, "red green blue")
+  t:equal(resp.choices[2].index, 1)
+
+  local texts = {}
+  local it, stream = assert(client:stream{
+    deployment = "echo", stream_options = { include_usage = true },
+    messages = { { role = "user", content = "one two" } },
+  })
+  for chunk in it do
+    local c = chunk.choices[1]
+    if c and c.delta.content then texts[#texts + 1] = c.delta.content end
+  end
+  t:equal(table.concat(texts), "one two")
+  t:equal(stream:response().usage.total_tokens, 4)
+end
+
+-- The block form of n choices.
+function TestBlockChoices(t)
+  local resp = assert(dial.default():chat{ deployment = "echo", n = 3, messages = { { role = "user", content = "hi" } } })
+  t:equal(#resp.choices, 3)
+  t:equal(resp.choices[3].index, 2)
+  t:equal(resp.choices[3].message.content, "hi")
+end
+
+-- A prompt longer than the deployment's max_prompt_tokens fails with DIAL's error.
+function TestPromptOverTheDeploymentLimit(t)
+  local client = dial.default()
+  assert(client:chat{ deployment = "short-context", messages = { { role = "user", content = "one two three" } } })
+  local resp, msg, err = client:chat{ deployment = "short-context", messages = { { role = "user", content = "one two three four" } } }
+  t:equal(resp, nil)
+  t:equal(err.kind, "http")
+  t:equal(err.status, 400)
+  t:equal(err.code, "truncate_prompt_error")
+  t:equal(err.message, "The requested maximum prompt tokens is 3. However, the system messages and the last user message " ..
+    "resulted in 4 tokens. Please reduce the length of the messages or increase the maximum prompt tokens.")
+  t:equal(msg:find("maximum prompt tokens is 3", 1, true) ~= nil, true, msg)
+end

@@ -122,3 +122,26 @@ function TestOtherBucketForbidden(t)
   t:equal(ok, false)
   t:equal(lerr.status, 403, "list raises the err table")
 end
+
+-- dial.path.join spells a URL as DIAL spells it in metadata and listings, so they compare equal.
+function TestJoinedURLIsTheListedURL(t)
+  local client = dial.default()
+  local home = client:files_home()
+  local names = { "a+b&c=(1).txt", "1:2.txt", "x@y;z,!$'*~.txt", "naïve 😀 #1.txt" }
+  local want = {}
+  for _, name in ipairs(names) do
+    local url = assert(dial.path.join(home, "sub", name))
+    want[url] = true
+    local meta = assert(client.files:upload(url, "x"))
+    t:equal(meta.url, url, name)
+    t:equal(assert(client.files:metadata(url)).url, url, name)
+  end
+  t:equal(dial.path.join(home, "a+b&c=(1).txt"), home .. "a+b&c=(1).txt")
+  local n = 0
+  for item in client.files:list(home .. "sub/") do
+    t:equal(want[item.url], true, item.url)
+    t:equal(item.url, dial.path.join(home, "sub", item.name))
+    n = n + 1
+  end
+  t:equal(n, #names)
+end

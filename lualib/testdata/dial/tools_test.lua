@@ -146,3 +146,42 @@ function TestPromptsAndTemplates(t)
   t:equal(dial.template("{{ a }} and {{b|two}}", { a = 1 }), "1 and two")
   t:equal(dial.template("no placeholders"), "no placeholders")
 end
+
+-- The same conversation saved under another spelling of its URL still refuses to overwrite
+-- a change made elsewhere.
+function TestSessionSaveUnderAnotherSpelling(t)
+  local client = dial.default()
+  local home = client:conversations_home()
+  local url = dial.path.join(home, "my+chat")
+  t:equal(url, home .. "my+chat", "'+' is spelled as Core spells it")
+  local s = client:session{ deployment = "echo" }
+  assert(s:say("hi"))
+  assert(s:save(url))
+  local other = dial.client{ base_url = EMULATOR.url, api_key = EMULATOR.key }
+  local s2 = assert(other:load_session(home .. "my%2Bchat"))
+  assert(s2:say("changed elsewhere"))
+  assert(s2:save(url))
+  assert(s:say("x"))
+  for _, spelling in ipairs{ home .. "my%2Bchat", home .. "my%2bchat", EMULATOR.url .. "/v1/" .. home .. "my+chat",
+      EMULATOR.url .. "/v1/" .. home .. "my%2Bchat" } do
+    local ok, _, err = s:save(spelling)
+    t:equal(ok, nil, spelling)
+    t:equal(err.kind, "etag_mismatch", spelling)
+  end
+  t:equal(#assert(other:load_session(url)):messages(), 4, "the other writer's change is kept")
+end
+
+-- An older DIAL application sends a tool call's type in every chunk ("functionfunction" once
+-- merged); client:run sends "function" back, in block and stream form.
+function TestRunWithLegacyToolType(t)
+  local client = dial.default()
+  for _, stream in ipairs{ false, true } do
+    local resp, history = client:run{
+      deployment = "old-app", stream = stream,
+      messages = { { role = "user", content = "Weather in Lima?" } },
+      tools = { get_weather = weather },
+    }
+    t:equal(resp and resp.choices[1].message.content, 'get_weather returned {"celsius":21,"city":"Lima"}', tostring(stream))
+    t:equal(history[2].tool_calls[1].type, "function")
+  end
+end
