@@ -90,7 +90,7 @@ func TestConcurrentScriptsShareConnections(t *testing.T) {
 	srv := emulator.NewServer(t)
 	const scripts, requests = 8, 50
 	// Go's transport may dial a spare connection when a request races the return of another
-	// to the idle list; MaxConnsPerHost makes the bound hard, as the CLI configures it.
+	// to the idle list; MaxConnsPerHost bounds the open ones, as the CLI configures it.
 	pool := dial.NewPool(dial.PoolOptions{MaxConnsPerHost: scripts})
 	defer pool.Close()
 	rp, err := runtime.NewPool(runtime.Config{WorkDir: t.TempDir(),
@@ -114,7 +114,11 @@ func TestConcurrentScriptsShareConnections(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, scripts*requests, srv.Emulator.Requests("echo"))
-	assert.LessOrEqual(t, srv.Connections(), scripts, "the scripts share keep-alive connections")
+	// MaxConnsPerHost holds at most `scripts` connections open at once, but Go's transport
+	// discards a connection whose request write it cannot confirm within 50 ms of the response
+	// (a loaded machine) and dials a replacement. So the total accepted is bounded loosely; one
+	// connection per request would be 400.
+	assert.LessOrEqual(t, srv.Connections(), 2*scripts, "the scripts share keep-alive connections")
 }
 
 func TestDefaultNeedsURLAndCredentials(t *testing.T) {
