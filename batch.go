@@ -123,7 +123,8 @@ func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	opts := runtime.BatchOptions{Script: fs.Arg(0), Input: f.input, Output: f.output,
 		Workers: f.jobs, Ordered: f.ordered, RetryErrors: f.retryErrors, Shard: shard,
-		Shards: shards, RecordTimeout: f.recordTimeout}
+		Shards: shards, RecordTimeout: f.recordTimeout,
+		Warn: func(msg string) { fmt.Fprintf(stderr, "dialua batch: warning: %s\n", msg) }}
 	cfg := env.Runtime
 	cfg.Args = fs.Args()[1:]
 
