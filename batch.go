@@ -27,7 +27,8 @@ record and appends one JSON line per record to the output: {"key": …, "output"
 {"key": …, "error": {"kind": …, "message": …}}. A record is a line of a JSONL file (decoded) or
 a file of a folder ({path = …, name = …}); its key is its "id", else its line number or file
 name. Rerunning the same command skips the records already done, so an interrupted or killed
-run is finished by running it again. ARGS are the script's arg[1..n].
+run is finished by running it again; a finished run leaves the output in input order. An output
+that holds anything but such lines is refused and left as it is. ARGS are the script's arg[1..n].
 
 Exit status: 0 when every record succeeded, 1 when any failed (in the output, this run or an
 earlier one) or the run could not start, 2 on a usage or script syntax error, 130 when
