@@ -320,8 +320,8 @@ func TestBatchCommandOutputFile(t *testing.T) {
 			"--input", "in.jsonl", "--output", "settings.json"}, extra...)...)
 		assert.Equal(t, 1, run.code)
 		assert.Equal(t, "dialua batch: batch: output "+filepath.Join(dir, "settings.json")+
-			":1: not a batch result (no \"key\" member); it is left as it is: --output must be "+
-			"a new file or the output of an earlier batch\n", run.stderr)
+			":1: not a batch result (no \"key\" member); it is left as it is: the output must be "+
+			"a new file or one an earlier batch wrote\n", run.stderr)
 		data, err := os.ReadFile(filepath.Join(dir, "settings.json"))
 		require.NoError(t, err)
 		assert.Equal(t, settings, string(data))

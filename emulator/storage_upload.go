@@ -65,9 +65,9 @@ func multipartBoundary(contentType string) (string, string) {
 // part whose Content-Disposition has a filename; the field name is not checked) into dst and
 // returns the part's Content-Type, application/octet-stream when it has none; bytes of it that
 // are not UTF-8 become U+FFFD, as Core's UTF-8 decoding of part headers makes them, so that the
-// metadata (JSON) and the download's header carry the same text. The rest of the
-// body is read and discarded so that it is checked and counted like the file. Nothing of the
-// content is buffered beyond one copy buffer. Errors are errNoFile, errMultipart or whatever
+// metadata (JSON) and the download's header carry the same text. The rest of the body is read
+// and discarded so that it is checked and counted like the file. Nothing of the content is
+// buffered beyond one copy buffer. Errors are errNoFile, errMultipart or whatever
 // body or dst returned (errTooLarge from a limitedBody).
 func copyMultipartFile(dst io.Writer, body io.Reader, boundary string) (string, error) {
 	mr := multipart.NewReader(body, boundary)

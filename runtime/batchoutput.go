@@ -74,16 +74,15 @@ func tornLine(line []byte) bool {
 }
 
 // errForeignOutput is the end of the error of an output file that has other lines than results.
-const errForeignOutput = "it is left as it is: --output must be a new file or the output of " +
-	"an earlier batch"
+const errForeignOutput = "it is left as it is: the output must be a new file or one an " +
+	"earlier batch wrote"
 
 // readOutput reads the results already in the output file at path into keys (last line per
-// key wins). Every line
-// must be a result (see [parseResultLine]) ending with a newline, but the last one may be torn
-// (see [tornLine]): the trace of a run killed in the middle of a write or of a system crash,
-// which is cut off the file and reported to warn. Any other line is an error that names it,
-// and the file is left untouched: it is not this runner's output. A missing file has no
-// results.
+// key wins). Every line must be a result (see [parseResultLine]) ending with a newline, but the
+// last one may be torn (see [tornLine]): the trace of a run killed in the middle of a write or
+// of a system crash, which is cut off the file and reported to warn. Any other line is an
+// error that names it, and the file is left untouched: it is not this runner's output. A
+// missing file has no results.
 func readOutput(path string, keys keyTable, warn func(string)) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
