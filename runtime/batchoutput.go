@@ -113,7 +113,7 @@ func readOutput(path string, keys keyTable, warn func(string)) error {
 			}
 			if warn != nil {
 				warn(fmt.Sprintf("output %s:%d: cut off a torn last line of %d bytes, "+
-					"left by a run that stopped while writing it; its record runs again",
+					"left by a run that stopped while writing it",
 					path, n, len(line)))
 			}
 			return nil
