@@ -27,7 +27,8 @@ record and appends one JSON line per record to the output: {"key": …, "output"
 {"key": …, "error": {"kind": …, "message": …}}. A record is a line of a JSONL file (decoded) or
 a file of a folder ({path = …, name = …}); its key is its "id", else its line number or file
 name. Rerunning the same command skips the records already done, so an interrupted or killed
-run is finished by running it again. ARGS are the script's arg[1..n].
+run is finished by running it again; a finished run leaves the output in input order. An output
+that holds anything but such lines is refused and left as it is. ARGS are the script's arg[1..n].
 
 Exit status: 0 when every record succeeded, 1 when any failed (in the output, this run or an
 earlier one) or the run could not start, 2 on a usage or script syntax error, 130 when
@@ -123,7 +124,8 @@ func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	opts := runtime.BatchOptions{Script: fs.Arg(0), Input: f.input, Output: f.output,
 		Workers: f.jobs, Ordered: f.ordered, RetryErrors: f.retryErrors, Shard: shard,
-		Shards: shards, RecordTimeout: f.recordTimeout}
+		Shards: shards, RecordTimeout: f.recordTimeout,
+		Warn: func(msg string) { fmt.Fprintf(stderr, "dialua batch: warning: %s\n", msg) }}
 	cfg := env.Runtime
 	cfg.Args = fs.Args()[1:]
 

@@ -162,7 +162,7 @@ end`)
 	assert.Equal(t, `{"key":1,"output":"a"}
 {"key":2,"output":"b"}
 {"key":3,"output":"c"}
-`, string(data), "compacted: one line per key, in input order")
+`, string(data), "finished: one line per key, in input order")
 }
 
 // TestBatchCommandOutputError checks that a failure of the batch names the command once.
@@ -317,4 +317,35 @@ end`)
 	assert.Contains(t, run.stderr, "\rbatch ", "the progress bar drew on the terminal")
 	assert.Contains(t, run.stderr, fmt.Sprintf("/%d, ", 60-len(first)),
 		"the bar counts the records left to do")
+}
+
+// An output that holds something else is refused with exit status 1 and left as it was; a torn
+// last line of a real output is cut with a warning.
+func TestBatchCommandOutputFile(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "in.jsonl", "{\"q\":\"a\"}\n{\"q\":\"b\"}\n")
+	writeFile(t, dir, "s.lua", "return function(r) return r.q end")
+	const settings = "{\"theme\":\"dark\"}\n"
+	writeFile(t, dir, "settings.json", settings)
+	for _, extra := range [][]string{nil, {"--retry-errors"}} {
+		run := runBatchCommand(t, t.Context(), srv, dir, false, append([]string{"s.lua",
+			"--input", "in.jsonl", "--output", "settings.json"}, extra...)...)
+		assert.Equal(t, 1, run.code)
+		assert.Equal(t, "dialua batch: batch: output "+filepath.Join(dir, "settings.json")+
+			":1: not a batch result (no \"key\" member); it is left as it is: the output must be "+
+			"a new file or one an earlier batch wrote\n", run.stderr)
+		data, err := os.ReadFile(filepath.Join(dir, "settings.json"))
+		require.NoError(t, err)
+		assert.Equal(t, settings, string(data))
+	}
+
+	writeFile(t, dir, "out.jsonl", "{\"key\":1,\"output\":\"a\"}\n{\"key\":2,\"out")
+	run := runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", "in.jsonl",
+		"--output", "out.jsonl")
+	assert.Equal(t, 0, run.code, run.stderr)
+	assert.True(t, strings.HasPrefix(run.stderr, "dialua batch: warning: output "+
+		filepath.Join(dir, "out.jsonl")+":2: cut off a torn last line of 13 bytes"), run.stderr)
+	assert.Contains(t, run.stderr, "1 succeeded, 0 failed, 1 done before")
 }

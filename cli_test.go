@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,8 +207,9 @@ func TestServe(t *testing.T) {
 	var stderr testutil.SyncBuffer
 	c := newCommand(strings.NewReader(""), outW, &stderr, func(string) string { return "" })
 	done := make(chan int, 1)
+	data := t.TempDir()
 	go func() {
-		done <- c.main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()})
+		done <- c.main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data})
 		outW.Close()
 	}()
 	lines := bufio.NewScanner(out)
@@ -238,6 +240,14 @@ func TestServe(t *testing.T) {
 	assert.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, "served\n", r.stdout)
 	assert.Empty(t, r.stderr)
+
+	// A second server on the same data directory refuses to start.
+	r = cli(t, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	assert.Equal(t, 1, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, "dialua: emulator storage: data directory "+data+" is in use by another "+
+		"process (pid "+strconv.Itoa(os.Getpid())+"): stop that server or give another --data\n",
+		r.stderr)
 
 	cancel()
 	select {

@@ -52,6 +52,9 @@ func (c *command) serve(ctx context.Context, args []string) int {
 		cfg.DataDir = *data
 	}
 	e, err := emulator.New(cfg)
+	if errors.Is(err, emulator.ErrDataDirInUse) {
+		return c.errorf(exitFailure, "%v: stop that server or give another --data", err)
+	}
 	if err != nil {
 		return c.errorf(exitFailure, "%v", err)
 	}

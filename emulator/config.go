@@ -25,7 +25,8 @@ type Config struct {
 	// Their ids may contain '/' (custom applications: "applications/<bucket>/folder/app").
 	Applications []Deployment `json:"applications,omitempty"`
 	// DataDir keeps storage in a directory that survives a restart; empty keeps it in memory.
-	// One emulator at a time may use a directory.
+	// One emulator at a time may use a directory: [New] fails with [ErrDataDirInUse] while
+	// another has it open, in this process or another.
 	DataDir string `json:"data_dir,omitempty"`
 	// MaxUploadSize bounds a multipart upload in bytes (Core's storage.maxUploadedFileSize);
 	// zero means 512 MiB.

@@ -71,8 +71,13 @@ func newStorage(cfg Config) (*storage, error) {
 	return s, nil
 }
 
-// close releases the storage. Stored data stays in the data directory.
-func (s *storage) close() error { return nil }
+// close releases the storage and its data directory. Stored data stays in the directory.
+func (s *storage) close() error {
+	if s.disk == nil {
+		return nil
+	}
+	return s.disk.close()
+}
 
 // storeError is a request Core refuses, with the status and plain-text message it answers. A
 // 304 carries the current etag for its ETag header.

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -18,14 +20,17 @@ import (
 //	objects/<hash>.json        metadata sidecar of one resource (hash of its store key)
 //	objects/<hash>.<id>.data   content of one version; never rewritten
 //	tmp/<id>                   uploads in progress
+//	lock                       the process id of the storage using the directory
 //
 // A version is committed by renaming its content into objects/ and then atomically replacing
 // the sidecar, which names the content file; the old content file is removed last. A crash in
-// between leaves only unreferenced files, which [openDisk] removes. One storage at a time may use
-// a directory.
+// between leaves only unreferenced files, which [openDisk] removes. One storage at a time uses
+// a directory: it holds an exclusive lock on the lock file while open, which the system drops
+// when the process ends, even killed.
 type diskStore struct {
 	objects string
 	tmp     string
+	lock    *os.File
 }
 
 // sidecar is the JSON metadata file of one resource.
@@ -40,22 +45,77 @@ type sidecar struct {
 	Data          string `json:"data"`
 }
 
-// openDisk opens or creates the data directory dir and loads every stored resource. It removes
-// uploads left in progress and content files no sidecar refers to. A sidecar that cannot be
-// read is an error, so a damaged directory is reported rather than silently emptied.
+// openDisk opens or creates the data directory dir, locks it and loads every stored resource.
+// It removes uploads left in progress and content files no sidecar refers to. A directory that
+// another storage has open is an error that names the process holding it, and so is a sidecar
+// that cannot be read, so a damaged directory is reported rather than silently emptied.
 func openDisk(dir string) (*diskStore, map[string]*itemVersion, error) {
-	d := &diskStore{objects: filepath.Join(dir, "objects"), tmp: filepath.Join(dir, "tmp")}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &diskStore{objects: filepath.Join(dir, "objects"), tmp: filepath.Join(dir, "tmp"),
+		lock: lock}
+	entries, err := d.load()
+	if err != nil {
+		d.close()
+		return nil, nil, err
+	}
+	return d, entries, nil
+}
+
+// ErrDataDirInUse is the error of [New] when another emulator, in this process or another, has
+// the data directory open.
+var ErrDataDirInUse = errors.New("is in use by another process")
+
+// lockDir creates dir when missing and takes the lock of the data directory, writing this
+// process's id into the lock file.
+func lockDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("emulator storage: %w", err)
+	}
+	path := filepath.Join(dir, "lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("emulator storage: %w", err)
+	}
+	held, err := tryLock(f)
+	if err == nil && held {
+		err = fmt.Errorf("data directory %s %w", dir, ErrDataDirInUse)
+		if b, rerr := io.ReadAll(f); rerr == nil && len(bytes.TrimSpace(b)) > 0 {
+			err = fmt.Errorf("data directory %s %w (pid %s)", dir, ErrDataDirInUse,
+				bytes.TrimSpace(b))
+		}
+	}
+	if err == nil {
+		err = f.Truncate(0)
+	}
+	if err == nil {
+		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("emulator storage: %w", err)
+	}
+	return f, nil
+}
+
+// close releases the directory's lock.
+func (d *diskStore) close() error { return d.lock.Close() }
+
+// load reads the sidecars of the data directory, removing what a crash left behind.
+func (d *diskStore) load() (map[string]*itemVersion, error) {
 	if err := os.RemoveAll(d.tmp); err != nil {
-		return nil, nil, fmt.Errorf("emulator storage: %w", err)
+		return nil, fmt.Errorf("emulator storage: %w", err)
 	}
 	for _, p := range []string{d.objects, d.tmp} {
 		if err := os.MkdirAll(p, 0o755); err != nil {
-			return nil, nil, fmt.Errorf("emulator storage: %w", err)
+			return nil, fmt.Errorf("emulator storage: %w", err)
 		}
 	}
 	names, err := os.ReadDir(d.objects)
 	if err != nil {
-		return nil, nil, fmt.Errorf("emulator storage: %w", err)
+		return nil, fmt.Errorf("emulator storage: %w", err)
 	}
 	entries := map[string]*itemVersion{}
 	used := map[string]bool{}
@@ -65,12 +125,12 @@ func openDisk(dir string) (*diskStore, map[string]*itemVersion, error) {
 		}
 		b, err := os.ReadFile(filepath.Join(d.objects, de.Name()))
 		if err != nil {
-			return nil, nil, fmt.Errorf("emulator storage: %w", err)
+			return nil, fmt.Errorf("emulator storage: %w", err)
 		}
 		var sc sidecar
 		if err := json.Unmarshal(b, &sc); err != nil || sc.Key == "" || sc.Data == "" ||
 			filepath.Base(sc.Data) != sc.Data {
-			return nil, nil, fmt.Errorf("emulator storage: damaged metadata file %s",
+			return nil, fmt.Errorf("emulator storage: damaged metadata file %s",
 				filepath.Join(d.objects, de.Name()))
 		}
 		used[sc.Data] = true
@@ -89,7 +149,7 @@ func openDisk(dir string) (*diskStore, map[string]*itemVersion, error) {
 			os.Remove(filepath.Join(d.objects, de.Name()))
 		}
 	}
-	return d, entries, nil
+	return entries, nil
 }
 
 // keyHash names the files of the resource with store key key.

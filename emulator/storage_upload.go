@@ -63,9 +63,11 @@ func multipartBoundary(contentType string) (string, string) {
 
 // copyMultipartFile streams the content of the first file part of a multipart body (the first
 // part whose Content-Disposition has a filename; the field name is not checked) into dst and
-// returns the part's Content-Type, application/octet-stream when it has none. The rest of the
-// body is read and discarded so that it is checked and counted like the file. Nothing of the
-// content is buffered beyond one copy buffer. Errors are errNoFile, errMultipart or whatever
+// returns the part's Content-Type, application/octet-stream when it has none; bytes of it that
+// are not UTF-8 become U+FFFD, as Core's UTF-8 decoding of part headers makes them, so that the
+// metadata (JSON) and the download's header carry the same text. The rest of the body is read
+// and discarded so that it is checked and counted like the file. Nothing of the content is
+// buffered beyond one copy buffer. Errors are errNoFile, errMultipart or whatever
 // body or dst returned (errTooLarge from a limitedBody).
 func copyMultipartFile(dst io.Writer, body io.Reader, boundary string) (string, error) {
 	mr := multipart.NewReader(body, boundary)
@@ -81,7 +83,8 @@ func copyMultipartFile(dst io.Writer, body io.Reader, boundary string) (string, 
 		}
 		if !found && isFilePart(part) {
 			found = true
-			contentType = strings.TrimSpace(part.Header.Get("Content-Type"))
+			contentType = strings.ToValidUTF8(strings.TrimSpace(part.Header.Get("Content-Type")),
+				"\uFFFD")
 			if contentType == "" {
 				contentType = "application/octet-stream"
 			}

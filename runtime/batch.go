@@ -26,9 +26,11 @@ type BatchOptions struct {
 	Source []byte
 	// Input is a JSONL file (each non-blank line is one record, decoded into Lua values) or a
 	// folder (each regular file whose name does not start with '.' is one record, the table
-	// {path = absolute path, name = file name}, in name order). Required.
+	// {path = absolute path, name = file name}, in name order; the output file is not a
+	// record). Required.
 	Input string
-	// Output is the JSONL file results are appended to, created when missing. Required.
+	// Output is the JSONL file results are appended to, created when missing. A file that
+	// holds anything but results (see [RunBatch]) is refused and left untouched. Required.
 	Output string
 	// Workers is the number of records run at the same time, each worker with a state of its
 	// own; zero or less means 1.
@@ -62,6 +64,9 @@ type BatchOptions struct {
 	// Progress, when not nil, is called after each result is written and once at the start.
 	// Calls are serialized and hold up the writing of results, so it must return quickly.
 	Progress func(BatchProgress)
+	// Warn, when not nil, is told what the run repaired before starting: a torn last line it
+	// cut off the output.
+	Warn func(msg string)
 }
 
 // BatchProgress is the state of a running batch.
@@ -131,15 +136,21 @@ func (s BatchSummary) AnyFailed() bool { return s.Failed+s.SkippedFailed > 0 }
 // or a call of os.exit (kind "exit"). A function that returns nothing, or nil alone,
 // succeeds with the output null.
 //
+// The output holds results only: each line is a JSON object whose members are "key" and one
+// of "output" or "error" (an object), and no other. A run first reads the output and refuses
+// to start, leaving the file as it is, when a line is anything else; only a last line without
+// a newline that starts like a result is taken for a torn write and cut off (opts.Warn is
+// told).
+//
 // The run is resumable and safe to kill: each result is appended with one write as soon as it
-// is known, and a run first reads the output, cuts off a torn last line, and skips the
-// records that already have a result (with opts.RetryErrors, not the failed ones, whose new
-// result is appended). When a key has several lines, the last one counts; a run that ends
-// with every record of the shard done rewrites the file with one line per key, in input
-// order, through a temporary file renamed over it. So rerunning the same command after a
-// crash until it completes leaves every record exactly once in the output, although a
-// record that was running at the crash runs again. One process at a time may use an output
-// file.
+// is known, and a run skips the records that already have a result (with opts.RetryErrors,
+// not the failed ones, whose new result is appended). When a key has several lines, the last
+// one counts. A run that ends with every record of the shard done leaves the file with one
+// line per key in input order (results for keys the input no longer has follow, in file
+// order): a file not already so is rewritten through a temporary file renamed over it. So
+// rerunning the same command after a crash until it completes leaves every record exactly
+// once in the output, in input order, although a record that was running at the crash runs
+// again. One process at a time may use an output file.
 //
 // When ctx is canceled, records stop being started, the records running are canceled and
 // their failures are not written (a success that comes in is), the file is fsynced, and
@@ -181,7 +192,6 @@ type batch struct {
 	input   string // resolved paths
 	output  string
 	keys    keyTable
-	dups    int // lines of the output whose key repeats
 	toRun   int
 	workers int
 	writer  *batchWriter
@@ -224,6 +234,9 @@ func newBatch(cfg Config, opts BatchOptions) (*batch, error) {
 		}
 		b.src = src
 	}
+	if p, err := filepath.EvalSymlinks(b.output); err == nil {
+		b.output = p // finishing renames a file over the output: the link's target, not the link
+	}
 	if in, err := os.Stat(b.input); err == nil {
 		if out, err := os.Stat(b.output); err == nil && os.SameFile(in, out) {
 			return nil, errors.New("batch: the output is the input")
@@ -244,12 +257,10 @@ func (b *batch) runs(st recordKeyState) bool {
 
 // prepare reads the output, then checks the input and counts its records.
 func (b *batch) prepare(sum *BatchSummary) error {
-	_, dups, err := readOutput(b.output, b.keys)
-	if err != nil {
+	if err := readOutput(b.output, b.keys, b.opts.Warn); err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
-	b.dups = dups
-	err = scanInput(b.input, true, func(rec batchRecord) error {
+	err := scanInput(b.input, b.output, true, func(rec batchRecord) error {
 		if !b.inShard(rec) {
 			return nil
 		}
@@ -296,7 +307,7 @@ func (b *batch) run(ctx context.Context, start time.Time, sum *BatchSummary) err
 	if syncEvery == 0 {
 		syncEvery = time.Second
 	}
-	w, err := openWriter(b.output, b.keys, b.dups, syncEvery, b.opts.Ordered, max(64, 8*b.workers))
+	w, err := openWriter(b.output, b.keys, syncEvery, b.opts.Ordered, max(64, 8*b.workers))
 	if err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
@@ -318,8 +329,8 @@ func (b *batch) run(ctx context.Context, start time.Time, sum *BatchSummary) err
 	if runErr != nil {
 		return runErr
 	}
-	if w.duplicates() > 0 && sum.Complete() {
-		if err := compactOutput(b.output, b.input, b.inShard); err != nil {
+	if sum.Complete() {
+		if err := finishOutput(b.output, b.input, b.inShard); err != nil {
 			return fmt.Errorf("batch: %w", err)
 		}
 	}
@@ -421,7 +432,7 @@ var errStopFeed = errors.New("batch: stopped")
 // is full.
 func (b *batch) feed(ctx context.Context, jobs chan<- job) error {
 	seq := 0
-	err := scanInput(b.input, false, func(rec batchRecord) error {
+	err := scanInput(b.input, b.output, false, func(rec batchRecord) error {
 		if !b.inShard(rec) {
 			return nil
 		}

@@ -3,7 +3,6 @@ package runtime
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,11 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 )
 
@@ -57,19 +53,16 @@ func idOf(key string) keyID {
 	return id
 }
 
-// mark records a result line for key and reports whether the key had one already.
-func (t keyTable) mark(key string, failed bool) (dup bool) {
+// mark records a result line for key.
+func (t keyTable) mark(key string, failed bool) {
 	id := idOf(key)
-	st := t[id]
-	dup = st&keyDone != 0
-	st |= keyDone
+	st := t[id] | keyDone
 	if failed {
 		st |= keyFailed
 	} else {
 		st &^= keyFailed
 	}
 	t[id] = st
-	return dup
 }
 
 // shardOf returns the shard of key among n: the FNV-1a 64-bit hash of the key's JSON text
@@ -132,16 +125,17 @@ func jsonString(s string) string {
 }
 
 // scanInput calls fn with every record of the input at path, in order: each non-blank line of
-// a JSONL file, or each regular file (not starting with '.') of a folder, sorted by name. check
+// a JSONL file, or each regular file (not starting with '.') of a folder, sorted by name, but
+// the file at skip (the output, by path or as the same file). check
 // validates each line as JSON; without it an invalid line may pass unnoticed (a later scan of
 // an input already checked skips the cost). It stops at the first error of fn or of the input.
-func scanInput(path string, check bool, fn func(batchRecord) error) error {
+func scanInput(path, skip string, check bool, fn func(batchRecord) error) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
 	if st.IsDir() {
-		return scanFolder(path, fn)
+		return scanFolder(path, skip, fn)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -301,8 +295,8 @@ func skipValue(data []byte, i int) (int, error) {
 }
 
 // scanFolder calls fn with each regular file of dir, sorted by name; names starting with '.'
-// are skipped, and so are folders.
-func scanFolder(dir string, fn func(batchRecord) error) error {
+// are skipped, and so are folders and the file at skip, an absolute path.
+func scanFolder(dir, skip string, fn func(batchRecord) error) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
@@ -311,6 +305,7 @@ func scanFolder(dir string, fn func(batchRecord) error) error {
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
+	skipSt, _ := os.Stat(skip) // nil while the output does not exist
 	pos := 0
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") {
@@ -318,7 +313,8 @@ func scanFolder(dir string, fn func(batchRecord) error) error {
 		}
 		p := filepath.Join(abs, e.Name())
 		st, err := os.Stat(p) // follows symbolic links
-		if err != nil || !st.Mode().IsRegular() {
+		if err != nil || !st.Mode().IsRegular() || p == skip ||
+			(skipSt != nil && os.SameFile(st, skipSt)) {
 			continue
 		}
 		pos++
@@ -328,275 +324,4 @@ func scanFolder(dir string, fn func(batchRecord) error) error {
 		}
 	}
 	return nil
-}
-
-// resultLine is one line of the output as read back.
-type resultLine struct {
-	Key    json.RawMessage `json:"key"`
-	Output json.RawMessage `json:"output"`
-	Error  json.RawMessage `json:"error"`
-}
-
-// parseResultLine reads one output line and returns its canonical key and whether it records
-// a failure.
-func parseResultLine(line []byte) (key string, failed bool, err error) {
-	var r resultLine
-	if err := json.Unmarshal(line, &r); err != nil {
-		return "", false, err
-	}
-	if r.Key == nil || (r.Output == nil) == (r.Error == nil) {
-		return "", false, errors.New(`not a result: it needs "key" and one of "output" or "error"`)
-	}
-	key, err = canonicalKey(r.Key)
-	return key, r.Error != nil, err
-}
-
-// readOutput reads the results already in the output file at path into keys (last line per
-// key wins) and returns the number of lines and of lines whose key appeared before. A torn
-// last line (no newline at the end, or not a result) is cut off the file, since results are
-// written whole: it is the trace of a run killed in the middle of a write or of a system crash.
-// Any other line that is not a result is an error: the file is not this runner's output. A
-// missing file has no results.
-func readOutput(path string, keys keyTable) (lines, dups int, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, 0, nil
-	}
-	if err != nil {
-		return 0, 0, fmt.Errorf("output: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	var off int64
-	for n := 1; ; n++ {
-		line, rerr := r.ReadBytes('\n')
-		if rerr != nil && rerr != io.EOF {
-			return 0, 0, fmt.Errorf("output: %w", rerr)
-		}
-		if len(line) == 0 {
-			return lines, dups, nil
-		}
-		key, failed, perr := parseResultLine(line)
-		if rerr == io.EOF || perr != nil {
-			if _, err := r.Peek(1); perr != nil && err == nil {
-				return 0, 0, fmt.Errorf("output %s:%d: %w", path, n, perr)
-			}
-			if err := f.Truncate(off); err != nil {
-				return 0, 0, fmt.Errorf("output: cutting off a torn last line: %w", err)
-			}
-			return lines, dups, f.Sync()
-		}
-		off += int64(len(line))
-		lines++
-		if keys.mark(key, failed) {
-			dups++
-		}
-	}
-}
-
-// batchWriter appends result lines to the output file, each with one write, in completion order
-// or, when ordered, in the order of their sequence numbers. It fsyncs at most every syncEvery
-// (after every line when syncEvery is negative) and when closed. It is safe for concurrent use.
-type batchWriter struct {
-	mu        sync.Mutex
-	f         *os.File
-	syncEvery time.Duration
-	lastSync  time.Time
-	keys      keyTable
-	dups      int   // lines whose key already had a line in the file
-	err       error // the first write error; every later write fails with it
-
-	ordered bool
-	next    int            // the sequence number to write next, when ordered
-	pending map[int]result // results waiting for their turn, when ordered
-	window  chan struct{}  // one token per dispatched record not yet written, when ordered
-
-	// after is called under the lock after each result is written.
-	after func(failed bool)
-}
-
-// result is the line of one record, ready to write.
-type result struct {
-	key    string
-	line   []byte
-	failed bool
-}
-
-// openWriter opens the output file at path for appending, creating it when missing.
-func openWriter(path string, keys keyTable, dups int, syncEvery time.Duration,
-	ordered bool, window int) (*batchWriter, error) {
-	_, statErr := os.Stat(path)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("output: %w", err)
-	}
-	if errors.Is(statErr, os.ErrNotExist) {
-		syncDir(filepath.Dir(path))
-	}
-	w := &batchWriter{f: f, syncEvery: syncEvery, lastSync: time.Now(), keys: keys, dups: dups,
-		ordered: ordered}
-	if ordered {
-		w.pending = make(map[int]result)
-		w.window = make(chan struct{}, window)
-	}
-	return w, nil
-}
-
-// put writes r now, or when ordered, once the results of every earlier sequence number are
-// written.
-func (w *batchWriter) put(seq int, r result) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err != nil {
-		return w.err
-	}
-	if !w.ordered {
-		return w.write(r)
-	}
-	w.pending[seq] = r
-	for {
-		r, ok := w.pending[w.next]
-		if !ok {
-			return nil
-		}
-		delete(w.pending, w.next)
-		w.next++
-		<-w.window
-		if err := w.write(r); err != nil {
-			return err
-		}
-	}
-}
-
-// write appends one line; the caller holds the lock.
-func (w *batchWriter) write(r result) error {
-	if _, err := w.f.Write(r.line); err != nil {
-		w.err = fmt.Errorf("output: %w", err)
-		return w.err
-	}
-	if w.syncEvery < 0 || time.Since(w.lastSync) >= w.syncEvery {
-		if err := w.f.Sync(); err != nil {
-			w.err = fmt.Errorf("output: %w", err)
-			return w.err
-		}
-		w.lastSync = time.Now()
-	}
-	if w.keys.mark(r.key, r.failed) {
-		w.dups++
-	}
-	if w.after != nil {
-		w.after(r.failed)
-	}
-	return nil
-}
-
-// duplicates returns how many lines of the file repeat an earlier key.
-func (w *batchWriter) duplicates() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.dups
-}
-
-// close fsyncs and closes the file. Results still waiting for their turn are dropped.
-func (w *batchWriter) close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	err := w.f.Sync()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil && w.err == nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	return w.err
-}
-
-// compactOutput rewrites the output file at path so that each key has one line, its last,
-// in the order the input lists the keys (inShard selects the input's records of this run);
-// lines of keys the input does not have follow in file order. The new file is written beside
-// the old one, fsynced and renamed over it, so a crash leaves either file whole. Only the
-// position of each key's last line is held in memory.
-func compactOutput(path, input string, inShard func(batchRecord) bool) error {
-	src, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	defer src.Close()
-	type span struct{ off, n int64 }
-	last := make(map[keyID]span)
-	r := bufio.NewReaderSize(src, 64<<10)
-	for off := int64(0); ; {
-		line, err := r.ReadBytes('\n')
-		if err == io.EOF && len(line) == 0 {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("output: compacting: %w", err)
-		}
-		key, _, err := parseResultLine(line)
-		if err != nil {
-			return fmt.Errorf("output: compacting: %w", err)
-		}
-		last[idOf(key)] = span{off, int64(len(line))}
-		off += int64(len(line))
-	}
-	tmp := path + ".compact"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	defer os.Remove(tmp) // fails harmlessly once renamed
-	bw := bufio.NewWriterSize(f, 256<<10)
-	copyLine := func(s span) error {
-		_, err := io.Copy(bw, io.NewSectionReader(src, s.off, s.n))
-		return err
-	}
-	err = scanInput(input, false, func(rec batchRecord) error {
-		if !inShard(rec) {
-			return nil
-		}
-		if s, ok := last[idOf(rec.key)]; ok {
-			delete(last, idOf(rec.key))
-			return copyLine(s)
-		}
-		return nil
-	})
-	if err == nil {
-		rest := make([]span, 0, len(last))
-		for _, s := range last {
-			rest = append(rest, s)
-		}
-		slices.SortFunc(rest, func(a, b span) int { return cmp.Compare(a.off, b.off) })
-		for _, s := range rest {
-			if err = copyLine(s); err != nil {
-				break
-			}
-		}
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		return fmt.Errorf("output: compacting: %w", err)
-	}
-	syncDir(filepath.Dir(path))
-	return nil
-}
-
-// syncDir fsyncs a directory so that a file created or renamed in it survives a system crash.
-// Failures are ignored: some systems cannot sync a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }

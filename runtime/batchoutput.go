@@ -1,0 +1,375 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// resultPrefix is how every result line starts, as the writer writes it.
+const resultPrefix = `{"key":`
+
+// parseResultLine reads one output line and returns its canonical key and whether it records
+// a failure. A result is a JSON object whose members are "key" (a string or a number) and
+// exactly one of "output" (any JSON value) or "error" (an object), and no other.
+func parseResultLine(line []byte) (key string, failed bool, err error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(line, &m); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return "", false, errors.New("not a JSON object")
+		}
+		return "", false, fmt.Errorf("not JSON: %w", err)
+	}
+	if m == nil {
+		return "", false, errors.New("not a JSON object")
+	}
+	raw, ok := m["key"]
+	_, hasOutput := m["output"]
+	errv, failed := m["error"]
+	switch {
+	case !ok:
+		return "", false, errors.New(`no "key" member`)
+	case hasOutput && failed:
+		return "", false, errors.New(`both "output" and "error"`)
+	case !hasOutput && !failed:
+		return "", false, errors.New(`neither "output" nor "error"`)
+	case len(m) > 2:
+		for _, name := range slices.Sorted(maps.Keys(m)) {
+			if name != "key" && name != "output" && name != "error" {
+				return "", false, fmt.Errorf("a member %q", name)
+			}
+		}
+	case failed && !bytes.HasPrefix(bytes.TrimSpace(errv), []byte("{")):
+		return "", false, errors.New(`"error" is not an object`)
+	}
+	key, err = canonicalKey(raw)
+	if err != nil {
+		return "", false, fmt.Errorf("key: %w", err)
+	}
+	return key, failed, nil
+}
+
+// tornLine reports whether line, the last of the output and without a newline, is what a write
+// of a result cut short leaves: the start of a result line, not complete JSON unless a result.
+func tornLine(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte(resultPrefix)) && !bytes.HasPrefix([]byte(resultPrefix), line) {
+		return false
+	}
+	if !json.Valid(line) {
+		return true
+	}
+	_, _, err := parseResultLine(line)
+	return err == nil
+}
+
+// errForeignOutput is the end of the error of an output file that has other lines than results.
+const errForeignOutput = "it is left as it is: the output must be a new file or one an " +
+	"earlier batch wrote"
+
+// readOutput reads the results already in the output file at path into keys (last line per
+// key wins). Every line must be a result (see [parseResultLine]) ending with a newline, but the
+// last one may be torn (see [tornLine]): the trace of a run killed in the middle of a write or
+// of a system crash, which is cut off the file and reported to warn. Any other line is an
+// error that names it, and the file is left untouched: it is not this runner's output. A
+// missing file has no results.
+func readOutput(path string, keys keyTable, warn func(string)) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	var off int64
+	for n := 1; ; n++ {
+		line, rerr := r.ReadBytes('\n')
+		if rerr != nil && rerr != io.EOF {
+			return fmt.Errorf("output: %w", rerr)
+		}
+		if len(line) == 0 {
+			return nil
+		}
+		if rerr == io.EOF {
+			if !tornLine(line) {
+				return fmt.Errorf("output %s:%d: the last line is not a whole result "+
+					"(it has no newline and is not the start of one); %s", path, n,
+					errForeignOutput)
+			}
+			if err := cutOutput(path, off); err != nil {
+				return err
+			}
+			if warn != nil {
+				warn(fmt.Sprintf("output %s:%d: cut off a torn last line of %d bytes, "+
+					"left by a run that stopped while writing it",
+					path, n, len(line)))
+			}
+			return nil
+		}
+		key, failed, perr := parseResultLine(line)
+		if perr != nil {
+			return fmt.Errorf("output %s:%d: not a batch result (%w); %s", path, n, perr,
+				errForeignOutput)
+		}
+		off += int64(len(line))
+		keys.mark(key, failed)
+	}
+}
+
+// cutOutput truncates the output file at path to size bytes and fsyncs it.
+func cutOutput(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err == nil {
+		err = f.Truncate(size)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("output: cutting off a torn last line: %w", err)
+	}
+	return nil
+}
+
+// batchWriter appends result lines to the output file, each with one write, in completion order
+// or, when ordered, in the order of their sequence numbers. It fsyncs at most every syncEvery
+// (after every line when syncEvery is negative) and when closed. It is safe for concurrent use.
+type batchWriter struct {
+	mu        sync.Mutex
+	f         *os.File
+	syncEvery time.Duration
+	lastSync  time.Time
+	keys      keyTable
+	err       error // the first write error; every later write fails with it
+
+	ordered bool
+	next    int            // the sequence number to write next, when ordered
+	pending map[int]result // results waiting for their turn, when ordered
+	window  chan struct{}  // one token per dispatched record not yet written, when ordered
+
+	// after is called under the lock after each result is written.
+	after func(failed bool)
+}
+
+// result is the line of one record, ready to write.
+type result struct {
+	key    string
+	line   []byte
+	failed bool
+}
+
+// openWriter opens the output file at path for appending, creating it when missing.
+func openWriter(path string, keys keyTable, syncEvery time.Duration,
+	ordered bool, window int) (*batchWriter, error) {
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	if errors.Is(statErr, os.ErrNotExist) {
+		syncDir(filepath.Dir(path))
+	}
+	w := &batchWriter{f: f, syncEvery: syncEvery, lastSync: time.Now(), keys: keys,
+		ordered: ordered}
+	if ordered {
+		w.pending = make(map[int]result)
+		w.window = make(chan struct{}, window)
+	}
+	return w, nil
+}
+
+// put writes r now, or when ordered, once the results of every earlier sequence number are
+// written.
+func (w *batchWriter) put(seq int, r result) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	if !w.ordered {
+		return w.write(r)
+	}
+	w.pending[seq] = r
+	for {
+		r, ok := w.pending[w.next]
+		if !ok {
+			return nil
+		}
+		delete(w.pending, w.next)
+		w.next++
+		<-w.window
+		if err := w.write(r); err != nil {
+			return err
+		}
+	}
+}
+
+// write appends one line; the caller holds the lock.
+func (w *batchWriter) write(r result) error {
+	if _, err := w.f.Write(r.line); err != nil {
+		w.err = fmt.Errorf("output: %w", err)
+		return w.err
+	}
+	if w.syncEvery < 0 || time.Since(w.lastSync) >= w.syncEvery {
+		if err := w.f.Sync(); err != nil {
+			w.err = fmt.Errorf("output: %w", err)
+			return w.err
+		}
+		w.lastSync = time.Now()
+	}
+	w.keys.mark(r.key, r.failed)
+	if w.after != nil {
+		w.after(r.failed)
+	}
+	return nil
+}
+
+// close fsyncs and closes the file. Results still waiting for their turn are dropped.
+func (w *batchWriter) close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	err := w.f.Sync()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && w.err == nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	return w.err
+}
+
+// span is where a line is in the output file.
+type span struct{ off, n int64 }
+
+// finishOutput leaves the output file at path with one line per key, its last, in the order
+// the input lists the keys (inShard selects the input's records of this run); lines of keys
+// the input does not have follow in file order. A file already so is left untouched. Otherwise
+// the new file is written beside the old one under a hidden temporary name (".NAME.finish-*",
+// which a folder input skips), fsynced and renamed over it, so a crash leaves either file
+// whole. Only the position of each key's last line is held in memory.
+func finishOutput(path, input string, inShard func(batchRecord) bool) error {
+	src, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // an empty shard of an empty run
+	}
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	defer src.Close()
+	last := make(map[keyID]span)
+	r := bufio.NewReaderSize(src, 64<<10)
+	var size int64
+	for {
+		line, err := r.ReadBytes('\n')
+		if err == io.EOF && len(line) == 0 {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("output: finishing: %w", err)
+		}
+		key, _, err := parseResultLine(line)
+		if err != nil {
+			return fmt.Errorf("output: finishing: %w", err)
+		}
+		last[idOf(key)] = span{size, int64(len(line))}
+		size += int64(len(line))
+	}
+	order := make([]span, 0, len(last))
+	err = scanInput(input, path, false, func(rec batchRecord) error {
+		if !inShard(rec) {
+			return nil
+		}
+		if s, ok := last[idOf(rec.key)]; ok {
+			delete(last, idOf(rec.key))
+			order = append(order, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("output: finishing: %w", err)
+	}
+	rest := slices.SortedFunc(maps.Values(last), func(a, b span) int { return cmp.Compare(a.off, b.off) })
+	order = append(order, rest...)
+	if inPlace(order, size) {
+		return nil
+	}
+	if err := rewriteOutput(path, src, order); err != nil {
+		return fmt.Errorf("output: finishing: %w", err)
+	}
+	return nil
+}
+
+// inPlace reports whether lines, one after the other, are the whole file of size bytes.
+func inPlace(lines []span, size int64) bool {
+	var off int64
+	for _, s := range lines {
+		if s.off != off {
+			return false
+		}
+		off += s.n
+	}
+	return off == size
+}
+
+// rewriteOutput replaces the file at path, open as src, with its lines in the order given,
+// keeping its permissions.
+func rewriteOutput(path string, src *os.File, lines []span) error {
+	st, err := src.Stat()
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".finish-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // fails harmlessly once renamed
+	bw := bufio.NewWriterSize(f, 256<<10)
+	for _, s := range lines {
+		if _, err = io.Copy(bw, io.NewSectionReader(src, s.off, s.n)); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Chmod(st.Mode().Perm())
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err == nil {
+		syncDir(filepath.Dir(path))
+	}
+	return err
+}
+
+// syncDir fsyncs a directory so that a file created or renamed in it survives a system crash.
+// Failures are ignored: some systems cannot sync a directory.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
