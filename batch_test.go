@@ -333,7 +333,7 @@ func TestBatchCommandOutputFile(t *testing.T) {
 		run := runBatchCommand(t, t.Context(), srv, dir, false, append([]string{"s.lua",
 			"--input", "in.jsonl", "--output", "settings.json"}, extra...)...)
 		assert.Equal(t, 1, run.code)
-		assert.Equal(t, "dialua batch: batch: output "+filepath.Join(dir, "settings.json")+
+		assert.Equal(t, "dialua batch: output "+filepath.Join(dir, "settings.json")+
 			":1: not a batch result (no \"key\" member); it is left as it is: the output must be "+
 			"a new file or one an earlier batch wrote\n", run.stderr)
 		data, err := os.ReadFile(filepath.Join(dir, "settings.json"))
