@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/lualib"
@@ -19,7 +20,8 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 			fn func(*lualib.DialConfig) int) int {
 			return c.sessionWith(ctx, o, pool, func(s *session) int { return fn(s.dial) })
 		},
-		Runtime:  runtime.Config{Stdout: c.stdout, Stderr: stderr, Sandbox: o.sandbox},
+		Runtime: runtime.Config{Stdout: c.stdout, Stderr: stderr, Sandbox: o.sandbox,
+			MemoryLimit: o.memoryLimit(), TimeLimit: time.Duration(o.maxTime)},
 		Terminal: c.isTerminal(c.stderr),
 	})
 }

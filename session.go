@@ -150,6 +150,8 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 		Args:        args,
 		Interpreter: interpreter,
 		Sandbox:     s.o.sandbox,
+		MemoryLimit: s.o.memoryLimit(),
+		TimeLimit:   time.Duration(s.o.maxTime),
 		Modules:     []runtime.Module{runtime.DialModule(s.dial)},
 	})
 }
