@@ -73,7 +73,7 @@ func (cfg *Config) memoryLimit() int64 {
 // limitRun returns the context of a run under ctx with the host's limits: it expires with a
 // [*LimitError] cause after Config.TimeLimit, and is canceled with one when the heap passes
 // the memory limit. cancel cancels it with the cause context.Canceled and releases the limits;
-// it must be called when the run ends.
+// it must be called when the run ends, and may be called before (os.exit does).
 func (h *Host) limitRun(ctx context.Context) (runCtx context.Context, cancel context.CancelFunc) {
 	runCtx, cancelCause := context.WithCancelCause(ctx)
 	stopTimer := context.CancelFunc(func() {})
@@ -123,7 +123,7 @@ type watchedRun struct {
 }
 
 // add watches a run whose limit is limit bytes: cancel is called with a [*LimitError] when
-// the heap passes it. The returned function ends the watch.
+// the heap passes it. The returned function ends the watch; calls after the first do nothing.
 func (w *heapWatcher) add(limit int64, cancel context.CancelCauseFunc) (remove func()) {
 	r := &watchedRun{limit: limit, cancel: cancel}
 	w.mu.Lock()
@@ -136,7 +136,7 @@ func (w *heapWatcher) add(limit int64, cancel context.CancelCauseFunc) (remove f
 	}
 	w.runs[r] = false
 	w.setGCLimit()
-	return func() {
+	return sync.OnceFunc(func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		delete(w.runs, r)
@@ -147,7 +147,7 @@ func (w *heapWatcher) add(limit int64, cancel context.CancelCauseFunc) (remove f
 		close(w.stop)
 		w.stop = nil
 		debug.SetMemoryLimit(w.savedGCLimit)
-	}
+	})
 }
 
 // setGCLimit sets the collector's memory limit to the smallest of the watched runs' limits

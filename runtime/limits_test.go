@@ -63,6 +63,18 @@ func TestTimeLimit(t *testing.T) {
 	})
 }
 
+// TestExitUnderLimits ends runs under both limits with os.exit, which cancels the run from
+// inside it.
+func TestExitUnderLimits(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, runtime.Config{Sandbox: true, TimeLimit: time.Hour})
+	for range 2 {
+		err := h.RunString(t.Context(), `os.exit(3)`)
+		assert.Equal(t, &runtime.ExitError{Code: 3}, err)
+	}
+	require.NoError(t, h.RunString(t.Context(), `local t = {} for i = 1, 100 do t[i] = i end`))
+}
+
 // TestMemoryPreChecks runs the calls that would build a result beyond the sandbox's default
 // limit of 1 GiB in one go: they raise before allocating it.
 func TestMemoryPreChecks(t *testing.T) {
