@@ -18,7 +18,7 @@ type ErrorKind int
 
 const (
 	// KindRuntime is an error raised while the script ran: error(), a failed assert, a type
-	// error, a failure of a Go function.
+	// error, a failure of a Go function, or a run stopped by a limit (a [*LimitError] cause).
 	KindRuntime ErrorKind = iota
 	// KindSyntax is a script that does not compile. The CLI exits with 2 for it.
 	KindSyntax

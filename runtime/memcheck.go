@@ -2,8 +2,7 @@ package runtime
 
 import (
 	"math"
-	"regexp"
-	"strconv"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -36,10 +35,14 @@ func (h *Host) openMemoryChecks(L *lua.LState) {
 	}
 }
 
+// smallResult is the size below which a result is not checked: the watchdog catches many of
+// them, and reading the live heap would double the cost of a short string.format.
+const smallResult = 64 << 10
+
 // checkAlloc raises "not enough memory" when a result of size bytes would not fit in what the
 // live heap leaves of limit.
 func checkAlloc(L *lua.LState, what string, size, limit int64) {
-	if size <= 0 || size <= limit-liveHeap() {
+	if size <= smallResult || size <= limit-liveHeap() {
 		return
 	}
 	L.RaiseError("not enough memory: %s would need %s under the memory limit of %s",
@@ -58,19 +61,22 @@ func repSize(L *lua.LState) int64 {
 	return s * n
 }
 
-// concatSize is the length of table.concat's result, counted up to the first value it cannot
-// join (the wrapped function reports that one) or until it passes any limit.
+// concatSize bounds the length of table.concat's result, counted up to the first value it
+// cannot join (the wrapped function reports that one).
 func concatSize(L *lua.LState) int64 {
 	t := L.CheckTable(1)
 	sep := int64(len(L.OptString(2, "")))
 	i, j := L.OptInt(3, 1), L.OptInt(4, t.Len())
 	var size int64
 	for ; i <= j && size < math.MaxInt64/2; i++ {
-		v := t.RawGetInt(i)
-		if !lua.LVCanConvToString(v) {
-			break
+		switch v := t.RawGetInt(i).(type) {
+		case lua.LString:
+			size += int64(len(v))
+		case lua.LNumber:
+			size += maxNumberLen
+		default:
+			return size
 		}
-		size += int64(len(lua.LVAsString(v)))
 		if i < j {
 			size += sep
 		}
@@ -78,19 +84,28 @@ func concatSize(L *lua.LState) int64 {
 	return size
 }
 
-// formatDirective matches the flags, width and precision of a string.format directive.
-var formatDirective = regexp.MustCompile(`%[-+ #0]*(\d*)(?:\.(\d*))?`)
+// maxNumberLen bounds the length of a number converted to a string ("%.14g").
+const maxNumberLen = 24
 
 // formatSize bounds the length of string.format's result: the format, plus the width and
 // precision of every directive, plus the length of the string arguments.
 func formatSize(L *lua.LState) int64 {
 	f := L.CheckString(1)
 	size := int64(len(f))
-	for _, m := range formatDirective.FindAllStringSubmatch(f, -1) {
-		for _, digits := range m[1:] {
-			n, _ := strconv.ParseInt(digits, 10, 32) // too many digits: the largest int32
-			size += n
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			continue
 		}
+		i++
+		for i < len(f) && strings.IndexByte("-+ #0", f[i]) >= 0 {
+			i++
+		}
+		var width, precision int64
+		i, width = number(f, i)
+		if i < len(f) && f[i] == '.' {
+			i, precision = number(f, i+1)
+		}
+		size += width + precision
 	}
 	for i := 2; i <= L.GetTop(); i++ {
 		if s, ok := L.Get(i).(lua.LString); ok {
@@ -98,4 +113,14 @@ func formatSize(L *lua.LState) int64 {
 		}
 	}
 	return size
+}
+
+// number reads the decimal digits of s from i, and returns the index after them and their
+// value, at most 2^31 (fmt takes at most 10^6).
+func number(s string, i int) (int, int64) {
+	var n int64
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = min(n*10+int64(s[i]-'0'), 1<<31)
+	}
+	return i, n
 }
