@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/lualib"
@@ -19,7 +20,8 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 			return c.sessionWith(ctx, o, pool, func(s *session) int { return fn(s.dial) })
 		},
 		Runtime: runtime.Config{Stdout: c.stdout, Stderr: c.stderr, Sandbox: o.sandbox,
-			PackagePath: c.getenv("LUA_PATH")},
+			PackagePath: c.getenv("LUA_PATH"),
+			MemoryLimit: o.memoryLimit(), TimeLimit: time.Duration(o.maxTime)},
 		Terminal: c.isTerminal(c.stderr),
 	})
 }

@@ -182,6 +182,8 @@ type options struct {
 	timeout     secondsFlag
 	maxRetries  retriesFlag
 	sandbox     bool
+	maxMemory   sizeFlag
+	maxTime     secondsFlag
 	verbose     bool
 	usage       bool
 	version     bool
@@ -202,6 +204,7 @@ func (c *command) flagSet(name string, o *options, top bool) *pflag.FlagSet {
 	o.connectionFlags(fs)
 	boolFlag(fs, &o.sandbox, "sandbox", "",
 		"no os.execute, io.popen or os.getenv; files in the working directory only")
+	o.limitFlags(fs)
 	if top {
 		boolFlag(fs, &o.version, "version", "", "print the version and exit")
 	}
@@ -225,6 +228,27 @@ func (o *options) connectionFlags(fs *pflag.FlagSet) {
 	boolFlag(fs, &o.verbose, "verbose", "",
 		"log one line per HTTP request on stderr (never a credential)")
 	boolFlag(fs, &o.usage, "usage", "", "print the token usage of the run on stderr at exit")
+}
+
+// limitFlags defines the resource limits of the scripts in fs.
+func (o *options) limitFlags(fs *pflag.FlagSet) {
+	fs.Var(&o.maxMemory, "max-memory",
+		"stop a script when the process's heap passes `SIZE`: 512M, 2G; 0 for no limit "+
+			"(default 1G with --sandbox, else none)")
+	fs.Var(&o.maxTime, "max-time",
+		"stop a script that runs longer than `DURATION`: 30s, 2m, 90 (default none)")
+}
+
+// memoryLimit returns the runtime's memory limit for --max-memory: 0 (the runtime's default)
+// when the flag is not given, -1 (none) for --max-memory 0.
+func (o *options) memoryLimit() int64 {
+	switch {
+	case !o.maxMemory.set:
+		return 0
+	case o.maxMemory.n == 0:
+		return -1
+	}
+	return o.maxMemory.n
 }
 
 // applyEnv fills the connection settings no flag gave from the environment.

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,6 +92,44 @@ func (d *secondsFlag) Set(s string) error {
 		return fmt.Errorf("%q: the timeout must be positive", s)
 	}
 	*d = secondsFlag(v)
+	return nil
+}
+
+// sizeFlag is a number of bytes given as 1073741824, 512K, 64M, 1G, 1.5G or 1GiB (binary
+// units; KB, MB… are read as KiB, MiB…); 0 is a valid value, told apart from unset.
+type sizeFlag struct {
+	n   int64
+	set bool
+}
+
+// minSize is the smallest size a sizeFlag takes besides 0: less is a mistake ("100" meant as
+// megabytes), and the process alone needs more.
+const minSize = 1 << 20
+
+func (f *sizeFlag) String() string {
+	if !f.set {
+		return ""
+	}
+	return strconv.FormatInt(f.n, 10)
+}
+
+func (f *sizeFlag) Type() string { return "size" }
+
+func (f *sizeFlag) Set(s string) error {
+	num := strings.TrimRight(strings.ToUpper(strings.TrimSpace(s)), "IB")
+	scale := int64(1)
+	if i := strings.IndexAny(num, "KMGT"); i >= 0 && i == len(num)-1 {
+		scale = 1 << (10 * (1 + strings.IndexByte("KMGT", num[i])))
+		num = num[:i]
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	switch {
+	case err != nil || !(v >= 0) || v*float64(scale) >= math.MaxInt64: // !(v >= 0): NaN too
+		return fmt.Errorf("%q is not a size such as 512M, 2G or 0", s)
+	case v > 0 && v*float64(scale) < minSize:
+		return fmt.Errorf("%q is less than 1M (0 means no limit)", s)
+	}
+	f.n, f.set = int64(v*float64(scale)), true
 	return nil
 }
 

@@ -156,6 +156,8 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 		Interpreter: interpreter,
 		Sandbox:     s.o.sandbox,
 		PackagePath: s.c.getenv("LUA_PATH"),
+		MemoryLimit: s.o.memoryLimit(),
+		TimeLimit:   time.Duration(s.o.maxTime),
 		Modules:     []runtime.Module{runtime.DialModule(s.dial)},
 	})
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"io"
 	"os"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -55,6 +56,18 @@ type Config struct {
 	// another host compiled. Nil gives each Host a cache of its own; a Pool made with a nil
 	// Cache shares one cache among its hosts.
 	Cache *ChunkCache
+	// MemoryLimit caps the Go heap, in bytes, during a run: when a sample of the heap (taken
+	// every few milliseconds) passes it, the run stops with a [*LimitError], and string.rep,
+	// string.format and table.concat raise "not enough memory" rather than build a result
+	// that would not fit. The heap is the process's, shared by every host, so the limit bounds
+	// all the scripts running at once, and one operation may pass it by its own size before
+	// the run stops. 0 means [DefaultSandboxMemoryLimit] under Sandbox and no limit
+	// otherwise; a negative value means no limit.
+	MemoryLimit int64
+	// TimeLimit bounds each run (Host.Run, RunFile, RunString, Do): when it expires the run
+	// stops with a [*LimitError], at the next instruction or as soon as the Go function it
+	// waits in (a request, a stream) returns. Zero means no limit.
+	TimeLimit time.Duration
 	// IncludeGoStackTrace adds the Go stack to errors that come from a Go panic.
 	IncludeGoStackTrace bool
 }

@@ -52,6 +52,9 @@
 // # Memory
 //
 // The data stack (registry) of a state starts small and grows up to 8 Mi slots, so long
-// answers collected into a table and joined with table.concat fit. Memory and CPU are otherwise
-// bounded only by the context's deadline.
+// answers collected into a table and joined with table.concat fit. [Config.MemoryLimit]
+// (1 GiB by default under the sandbox) stops a run when the process's heap passes it, and makes
+// string.rep, string.format and table.concat raise "not enough memory" rather than build a
+// result that would not fit; [Config.TimeLimit] bounds the length of each run. A run stopped
+// by a limit fails with a [*LimitError] cause.
 package runtime

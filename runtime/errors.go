@@ -18,7 +18,7 @@ type ErrorKind int
 
 const (
 	// KindRuntime is an error raised while the script ran: error(), a failed assert, a type
-	// error, a failure of a Go function.
+	// error, a failure of a Go function, or a run stopped by a limit (a [*LimitError] cause).
 	KindRuntime ErrorKind = iota
 	// KindSyntax is a script that does not compile. The CLI exits with 2 for it.
 	KindSyntax
@@ -59,7 +59,7 @@ type ScriptError struct {
 	Traceback string
 	// Err is the *lua.ApiError gopher-lua returned.
 	Err error
-	// cause is the *parse.Error of a syntax error.
+	// cause is the *parse.Error of a syntax error, or the *LimitError that stopped a run.
 	cause error
 	// ctxErr is the context's error of a KindCanceled error.
 	ctxErr error
@@ -68,9 +68,10 @@ type ScriptError struct {
 // Error returns Message, a single line for most errors; print Traceback separately.
 func (e *ScriptError) Error() string { return e.Message }
 
-// Unwrap returns the causes: the *lua.ApiError, the *parse.Error of a syntax error and, for
-// KindCanceled, context.Canceled or context.DeadlineExceeded. So errors.Is(err,
-// context.DeadlineExceeded) and errors.As(err, &parseErr) work.
+// Unwrap returns the causes: the *lua.ApiError, the *parse.Error of a syntax error, the
+// [*LimitError] of a run stopped by a limit and, for KindCanceled, context.Canceled or
+// context.DeadlineExceeded. So errors.Is(err, context.DeadlineExceeded) and errors.As(err,
+// &parseErr) work.
 func (e *ScriptError) Unwrap() []error {
 	var errs []error
 	if e.Err != nil {

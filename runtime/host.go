@@ -231,7 +231,7 @@ func (h *Host) do(ctx context.Context, script string, fn func(*lua.LState) error
 		return errors.New("runtime: Host.Do called during a run of the same host")
 	}
 	L := h.L
-	runCtx, cancel := context.WithCancel(ctx)
+	runCtx, cancel := h.limitRun(ctx)
 	defer cancel()
 	h.running, h.cancel, h.exitCode = true, cancel, nil
 	L.SetContext(runCtx)
@@ -262,6 +262,8 @@ func (h *Host) do(ctx context.Context, script string, fn func(*lua.LState) error
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		se.Kind = KindCanceled
 		se.ctxErr = ctxErr
+	} else if le := limitCause(runCtx); le != nil {
+		se.stoppedBy(le)
 	}
 	return se
 }

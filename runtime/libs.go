@@ -45,6 +45,7 @@ func (h *Host) openLibs() error {
 	h.openPackage(L)
 	h.openOS(L)
 	h.openDebug(L)
+	h.openMemoryChecks(L)
 	h.io = openIO(h, L)
 	return nil
 }
