@@ -38,6 +38,7 @@ func TestCLIGolden(t *testing.T) {
 		{"help_serve", invocation{args: []string{"serve", "--help"}}, 0},
 		{"help_command", invocation{args: []string{"help", "serve"}}, 0},
 		{"help_batch", invocation{args: []string{"help", "batch"}}, 0},
+		{"help_help", invocation{args: []string{"help", "--help"}}, 0},
 		{"help_unknown", invocation{args: []string{"help", "nope"}}, 2},
 		{"bad_flag", invocation{args: []string{"--nope", "x.lua"}}, 2},
 		{"bad_flag_run", invocation{args: []string{"run", "--timeout", "soon", "x.lua"}}, 2},
@@ -83,6 +84,25 @@ func TestCLIGolden(t *testing.T) {
 			assert.Equal(t, tc.code, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 			golden(t, tc.name, r.transcript())
 		})
+	}
+}
+
+// TestHelpForms checks that every way of asking for a command's help prints the same text on
+// stdout and exits 0.
+func TestHelpForms(t *testing.T) {
+	t.Parallel()
+	for _, sub := range []string{"run", "repl", "batch", "serve", "help"} {
+		want := cli(t, "help", sub)
+		require.Equal(t, 0, want.code, want.stderr)
+		require.True(t, strings.HasPrefix(want.stdout, "Usage: dialua "+sub+" "), want.stdout)
+		assert.Contains(t, want.stdout, "\nFlags:\n", sub)
+		assert.Contains(t, want.stdout, "  -h, --help ", sub)
+		for _, args := range [][]string{{sub, "-h"}, {sub, "--help"}, {"-h", sub}, {"--help", sub}} {
+			r := cli(t, args...)
+			assert.Equal(t, 0, r.code, args)
+			assert.Equal(t, want.stdout, r.stdout, args)
+			assert.Empty(t, r.stderr, args)
+		}
 	}
 }
 

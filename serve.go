@@ -28,6 +28,7 @@ func serveFlagSet() (fs *pflag.FlagSet, addr, config, data *string) {
 	config = fs.String("config", "",
 		"emulator configuration `FILE` (JSON); default: the built-in one")
 	data = fs.String("data", "", "keep storage in `DIR`, so files survive a restart")
+	boolFlag(fs, new(bool), "help", "h", "show this help")
 	return fs, addr, config, data
 }
 
