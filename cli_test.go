@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -255,6 +256,45 @@ func TestServe(t *testing.T) {
 		assert.Equal(t, 0, code, stderr.String())
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// TestServeAllInterfaces checks that a server listening on every interface prints a URL a
+// client can use, and that it stops at once when a connection is open but carries no request.
+func TestServeAllInterfaces(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out, outW := io.Pipe()
+	var stderr testutil.SyncBuffer
+	c := newCommand(strings.NewReader(""), outW, &stderr, func(string) string { return "" })
+	done := make(chan int, 1)
+	go func() {
+		done <- c.main(ctx, []string{"serve", "--addr", "0.0.0.0:0"})
+		outW.Close()
+	}()
+	lines := bufio.NewScanner(out)
+	require.True(t, lines.Scan(), stderr.String())
+	m := regexp.MustCompile(`^DIAL emulator listening on (http://127\.0\.0\.1:\d+) \(on every interface\)$`).
+		FindStringSubmatch(lines.Text())
+	require.NotNil(t, m, lines.Text())
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	r := runIn(t, invocation{args: []string{"scripts/hello.lua", "echo", "served"},
+		env: map[string]string{"DIAL_URL": m[1], "DIAL_API_KEY": emulator.DefaultKey}})
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "served\n", r.stdout)
+
+	// An open connection that sent nothing (as a browser's preconnect) does not hold it up;
+	// without a request in flight, the server does not wait out its grace period.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(m[1], "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, stderr.String())
+	case <-time.After(shutdownGrace / 2):
+		t.Fatal("serve waited for a connection that carries no request")
 	}
 }
 
