@@ -27,6 +27,7 @@ func (s *session) repl(ctx context.Context, h *runtime.Host) int {
 	cfg := runtime.REPLConfig{}
 	if !c.isTerminal(c.stdin) {
 		cfg.Input = runtime.NewScannerInput(c.stdin)
+		cfg.StopOnError = true
 		return s.replExit(ctx, h.REPL(ctx, cfg))
 	}
 

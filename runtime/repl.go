@@ -33,6 +33,11 @@ type REPLConfig struct {
 	// History, when not nil, is called with every complete statement the user entered, once
 	// it has run, as one line (see [HistoryEntry]); the caller filters and stores it.
 	History func(entry string)
+	// StopOnError ends the REPL at the first statement that fails to compile or raises an
+	// error, and REPL returns that error (a [*ScriptError]) instead of printing it; a statement
+	// left unfinished at the end of the input is a syntax error. It suits input that is not a
+	// terminal, which lua reads as one script that stops at its first error.
+	StopOnError bool
 	// ChunkName names the chunks in error messages; empty means "stdin", as in the lua
 	// binary.
 	ChunkName string
@@ -53,7 +58,7 @@ const (
 // expression printed.
 //
 // REPL returns nil at the end of the input, an [*ExitError] when a statement called os.exit,
-// and ctx's error when ctx is done. Each statement runs under a context derived from ctx and
+// the statement's error under cfg.StopOnError, and ctx's error when ctx is done. Each statement runs under a context derived from ctx and
 // canceled by cfg.Interrupt.
 func (h *Host) REPL(ctx context.Context, cfg REPLConfig) error {
 	if h.L == nil {
@@ -74,7 +79,7 @@ func (h *Host) REPL(ctx context.Context, cfg REPLConfig) error {
 			r.lines, r.typed = r.lines[:0], r.typed[:0]
 			continue
 		case errors.Is(err, io.EOF):
-			return nil
+			return r.end()
 		case err != nil:
 			return err
 		}
@@ -124,11 +129,30 @@ func (r *repl) feed(ctx context.Context, line string) error {
 			return nil // continue on the next line
 		}
 		r.finish()
-		r.printError(err)
-		return nil
+		return r.failed(err)
 	}
 	r.finish()
 	return r.run(ctx, fn, asExpr)
+}
+
+// end is the end of the input: with StopOnError, an unfinished statement is a syntax error.
+func (r *repl) end() error {
+	if !r.cfg.StopOnError || len(r.lines) == 0 {
+		return nil
+	}
+	_, _, err := r.compile(strings.Join(r.lines, "\n"))
+	r.finish()
+	return err
+}
+
+// failed handles the failure of a statement: it ends the REPL with err under StopOnError, and
+// otherwise prints it and goes on.
+func (r *repl) failed(err error) error {
+	if r.cfg.StopOnError {
+		return err
+	}
+	r.printError(err)
+	return nil
 }
 
 // finish ends the statement being entered and records it in the history.
@@ -213,10 +237,10 @@ func (r *repl) run(ctx context.Context, fn *lua.LFunction, asExpr bool) error {
 			// The statement may have left the cursor mid-line, after the terminal's "^C".
 			fmt.Fprintln(r.h.stderr, "\ninterrupted!")
 		default:
-			r.printError(err)
+			return r.failed(err)
 		}
 	default:
-		r.printError(err)
+		return r.failed(err)
 	}
 	return nil
 }
