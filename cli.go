@@ -146,7 +146,11 @@ type options struct {
 	sandbox     bool
 	verbose     bool
 	usage       bool
+	quiet       bool
 	version     bool
+	// banner is set when the REPL's banner will say which DIAL server the session uses, which
+	// makes the notice about the embedded emulator redundant.
+	banner bool
 }
 
 // flagSet returns the flags of the default command (top, with --version), run and repl, all
@@ -188,6 +192,7 @@ func (o *options) connectionFlags(fs *pflag.FlagSet) {
 	boolFlag(fs, &o.verbose, "verbose", "",
 		"log one line per HTTP request on stderr (never a credential)")
 	boolFlag(fs, &o.usage, "usage", "", "print the token usage of the run on stderr at exit")
+	boolFlag(fs, &o.quiet, "quiet", "q", "no notice on stderr that the embedded emulator is used")
 }
 
 // applyEnv fills the connection settings no flag gave from the environment.

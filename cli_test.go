@@ -141,6 +141,29 @@ func TestBatch(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
 }
 
+// TestEmulatorNotice checks that the notice about the embedded emulator comes before the
+// script's output, on a line of its own, and not at all with --quiet.
+func TestEmulatorNotice(t *testing.T) {
+	t.Parallel()
+	script := `io.write("partial") io.stdout:flush()
+		assert(require("dial").default():deployments())
+		print(" done")`
+	for _, quiet := range []string{"", "--quiet", "-q"} {
+		var out testutil.SyncBuffer // stdout and stderr interleaved, as on a terminal
+		c := newCommand(strings.NewReader(""), &out, &out, func(string) string { return "" })
+		args := []string{"-e", script}
+		if quiet != "" {
+			args = append([]string{quiet}, args...)
+		}
+		require.Equal(t, 0, c.main(t.Context(), args), out.String())
+		want := emulatorNotice + "partial done\n"
+		if quiet != "" {
+			want = "partial done\n"
+		}
+		assert.Equal(t, want, normalize(out.String()), quiet)
+	}
+}
+
 // TestUsageErrorsAreOneLine checks that each usage error is a single line on stderr.
 func TestUsageErrorsAreOneLine(t *testing.T) {
 	t.Parallel()
@@ -187,11 +210,7 @@ func TestCanaryKeyNeverShown(t *testing.T) {
 		{args: []string{"--verbose", "--url", srv.URL, "--api-key", canary, "repl"}, stdin: replInput},
 	} {
 		r := runIn(t, inv)
-		want := 1
-		if inv.stdin != "" {
-			want = 0 // the REPL goes on after an error
-		}
-		assert.Equal(t, want, r.code, inv.args)
+		assert.Equal(t, 1, r.code, inv.args)
 		assert.NotContains(t, r.stdout, canary, inv.args)
 		assert.NotContains(t, r.stderr, canary, inv.args)
 		assert.NotEmpty(t, r.stderr, inv.args)

@@ -76,7 +76,8 @@ func flagUsages(c *command, name string, top bool) string {
 const environmentHelp = `Environment:
   DIAL_URL, DIAL_API_KEY, DIAL_BEARER_TOKEN, DIAL_API_VERSION
       the defaults of --url, --api-key, --bearer-token and --api-version; flags win.
-  With no DIAL URL, scripts talk to the embedded DIAL emulator, and a notice on stderr says so.
+  With no DIAL URL, scripts talk to the embedded DIAL emulator, and a notice on stderr says so
+  before the script runs (not with --quiet).
 `
 
 const exitHelp = `Exit status: 0 success, 1 script or API failure, 2 usage or syntax error
