@@ -190,3 +190,20 @@ func TestREPLOnATerminal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 }
+
+// TestREPLKeepsOutputWithoutLineBreak runs the README's streaming loop, whose output does not
+// end in a line break: the text stays on the screen and the prompt comes on the next line.
+func TestREPLKeepsOutputWithoutLineBreak(t *testing.T) {
+	t.Parallel()
+	tm := startTerminal(t, t.TempDir(), "repl")
+	tm.expect("> ")
+	tm.send(`for chunk in dial.default():stream{deployment = "gpt-4o", messages = {{role = "user", ` +
+		`content = "hi there"}}} do io.write(chunk.choices[1] and chunk.choices[1].delta.content or "") end` + "\r")
+	tm.expect("end\nhi there\n> ")
+	tm.send(`do io.write("no break") end` + "\r")
+	tm.expect("\nno break\n> ")
+	tm.send("=1\r") // output ending a line needs no extra one
+	tm.expect("\n1\n> ")
+	tm.send("\x04")
+	assert.Equal(t, 0, tm.wait())
+}

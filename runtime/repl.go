@@ -236,6 +236,7 @@ func (r *repl) run(ctx context.Context, fn *lua.LFunction, asExpr bool) error {
 		case <-interrupted:
 			// The statement may have left the cursor mid-line, after the terminal's "^C".
 			fmt.Fprintln(r.h.stderr, "\ninterrupted!")
+			r.h.out.lineEnded()
 		default:
 			return r.failed(err)
 		}
@@ -256,8 +257,10 @@ func drain(ch <-chan struct{}) {
 	}
 }
 
-// printError writes a failed statement's message and traceback to the host's Stderr.
+// printError writes a failed statement's message and traceback to the host's Stderr, on a
+// line of its own.
 func (r *repl) printError(err error) {
+	r.h.out.endLine()
 	var se *ScriptError
 	if errors.As(err, &se) {
 		fmt.Fprintln(r.h.stderr, se.Message)

@@ -108,6 +108,14 @@ func TestREPLErrorsGoOn(t *testing.T) {
 	assert.Len(t, history, 4)
 }
 
+func TestREPLErrorAfterPartialLine(t *testing.T) {
+	t.Parallel()
+	out, errOut, _, err := replRun(t, `io.write("partial") error("boom")`, `do io.write("more\n") end`)
+	require.NoError(t, err)
+	assert.Equal(t, "partial\nmore\n", out) // the error message starts on a line of its own
+	assert.Contains(t, errOut, "stdin:1: boom")
+}
+
 func TestREPLInterruptAtPromptDropsTheStatement(t *testing.T) {
 	t.Parallel()
 	out, errOut, history, err := replRun(t, "for i = 1, 3 do", "^C", "'after'")
