@@ -118,6 +118,10 @@ func TestREPLOnATerminal(t *testing.T) {
 	tm.expect("> ")
 	tm.send("t\r")
 	tm.expect("{ 1, { k = json.null } }\n> ")
+	tm.send("function g() -- a comment\r") // saved whole, on one line
+	tm.expect(">> ")
+	tm.send("end\r")
+	tm.expect("> ")
 
 	tm.send("dial.defa\t")
 	tm.expect("dial.default")
@@ -180,7 +184,7 @@ func TestREPLOnATerminal(t *testing.T) {
 	history := readFile(t, historyFile)
 	lines := strings.Split(strings.TrimSpace(history), "\n")
 	assert.Equal(t, []string{
-		"1 + 2", "t = { 1, {k = json.null}}", "t", "dial.default()", "c = dial.default()",
+		"1 + 2", "t = { 1, {k = json.null}}", "t", "function g() --[[ a comment]] end", "dial.default()", "c = dial.default()",
 		`for ch in c:stream{deployment = "slow", messages = {{role = "user", content = string.rep("w ", 300)}}} do io.write("+") io.flush() end`,
 		"=2 * 21", "'after ^C'", "=c == nil", "os.exit(4)", // a repeated entry is kept once
 	}, lines)

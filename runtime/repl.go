@@ -271,22 +271,3 @@ func (r *repl) printError(err error) {
 	}
 	fmt.Fprintln(r.h.stderr, err)
 }
-
-// HistoryEntry joins the lines of one statement into a single history line: with spaces when
-// that keeps the meaning (no comment and no long string or bracket that a newline matters to),
-// else with newlines.
-func HistoryEntry(lines []string) string {
-	for _, l := range lines {
-		if strings.Contains(l, "--") || strings.Contains(l, "[[") || strings.Contains(l, "[=") ||
-			strings.HasSuffix(l, `\`) {
-			return strings.Join(lines, "\n")
-		}
-	}
-	parts := make([]string, 0, len(lines))
-	for _, l := range lines {
-		if l = strings.TrimSpace(l); l != "" {
-			parts = append(parts, l)
-		}
-	}
-	return strings.Join(parts, " ")
-}

@@ -89,7 +89,7 @@ func TestREPLContinuation(t *testing.T) {
 	assert.Equal(t, []string{"> ", ">> ", ">> ", "> ", ">> ", "> ", ">> ", "> ", ">> ", ">> ",
 		"> ", ">> ", "> ", "> "}, in.prompts)
 	assert.Equal(t, []string{"function f(a) return a * 2 end", "f( 21)", "1 + 1", "t = { 1, 2, }",
-		"s = [[a\nb]]", "=s"}, history)
+		`s = "a\nb"`, "=s"}, history)
 }
 
 func TestREPLErrorsGoOn(t *testing.T) {
@@ -182,20 +182,38 @@ func TestREPLContextEndsIt(t *testing.T) {
 
 func TestHistoryEntry(t *testing.T) {
 	t.Parallel()
+	h := newHost(t, runtime.Config{})
 	for _, tc := range []struct {
 		name  string
 		lines []string
 		want  string
 	}{
-		{"one line", []string{"x = 1"}, "x = 1"},
-		{"block", []string{"for i = 1, 2 do", "  print(i)", "end"}, "for i = 1, 2 do print(i) end"},
-		{"comment", []string{"f( -- note", "1)"}, "f( -- note\n1)"},
-		{"long string", []string{"s = [[a", "b]]"}, "s = [[a\nb]]"},
-		{"escaped newline", []string{`s = "a\`, `b"`}, "s = \"a\\\nb\""},
+		{"one line", []string{"r = 1"}, "r = 1"},
+		{"block", []string{"r = 0", "for i = 1, 2 do", "  r = r + i", "", "end"},
+			"r = 0 for i = 1, 2 do r = r + i end"},
+		{"comment", []string{"r = f( -- note", "1)"}, "r = f( --[[ note]] 1)"},
+		{"comment closing brackets", []string{"r = f( -- a]] b] [[c", "1) -- last"},
+			"r = f( --[=[ a]] b] [[c]=] 1) -- last"},
+		{"comments in a function", []string{"function g(x)", "  -- doubles x", "  return x * 2 -- done",
+			"end", "r = g(21)"}, "function g(x) --[[ doubles x]] return x * 2 --[[ done]] end r = g(21)"},
+		{"long comment", []string{"r = 1 --[==[ a", "b ]==] + 1"}, "r = 1 --[==[ a b ]==] + 1"},
+		{"dashes in a string", []string{`r = "a -- b" ..`, `'--c'`}, `r = "a -- b" .. '--c'`},
+		{"long string", []string{"r = [[", "a", "b]] .. [=[c]=]"}, `r = "a\nb" .. [=[c]=]`},
+		{"long string with quotes", []string{`r = [[say "hi"\`, "\tthere]]"},
+			`r = "say \"hi\"\\\n\009there"`},
+		{"escaped newline", []string{`r = "a\`, `b"`}, `r = "a\nb"`},
+		{"escaped quote", []string{`r = "a\" --" -- x`, `.. "b"`}, `r = "a\" --" --[[ x]] .. "b"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			assert.Equal(t, tc.want, runtime.HistoryEntry(tc.lines))
+			got := runtime.HistoryEntry(tc.lines)
+			assert.Equal(t, tc.want, got)
+			assert.NotContains(t, got, "\n")
+			// The entry means what the lines meant.
+			src := "function f(x) return x + 1 end\n"
+			require.NoError(t, h.RunString(t.Context(), src+strings.Join(tc.lines, "\n")))
+			want := runtime.Pretty(h.State(), h.State().GetGlobal("r"))
+			require.NoError(t, h.RunString(t.Context(), src+got))
+			assert.Equal(t, want, runtime.Pretty(h.State(), h.State().GetGlobal("r")))
 		})
 	}
 }
