@@ -125,7 +125,8 @@ func replHelp(c *command) string {
 
 Interactive Lua, as the lua binary's: an expression prints its value (tables pretty-printed),
 "=expr" too, an unfinished statement continues on the ">>" prompt. dial and json are loaded as
-globals, and _ holds the last value printed. Tab completes globals, fields (dial.) and methods
+globals; _ holds the first value printed and _2, _3, ... the others (a big table after the first
+prints as a note naming its global). Tab completes globals, fields (dial.) and methods
 (client:). Ctrl-C interrupts a running request or stream and returns to the prompt, or clears
 the line; Ctrl-D exits. History is kept in dialua/history in the user's configuration
 directory, without the lines that contain a credential or assign one (api_key = ...).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -55,7 +56,8 @@ const (
 // a chunk that is not complete yet (an open block, string or bracket, a dangling operator)
 // continues on the next line with the prompt ">> "; an error prints its message and traceback
 // on the host's Stderr and the REPL goes on. The global _ holds the first value of the last
-// expression printed.
+// expression printed and _2, _3, … the others; a value after the first that is a table too big
+// for one line prints as a note naming its global.
 //
 // REPL returns nil at the end of the input, an [*ExitError] when a statement called os.exit,
 // the statement's error under cfg.StopOnError, and ctx's error when ctx is done. Each statement runs under a context derived from ctx and
@@ -96,6 +98,7 @@ type repl struct {
 	name  string
 	lines []string
 	typed []string // lines as typed, for the history: "=x" rather than "return x"
+	extra int      // the number of values the last expression printed: _2 … are set up to it
 }
 
 // prompt returns _PROMPT or _PROMPT2 when set, else the default prompt for the current line.
@@ -211,12 +214,7 @@ func (r *repl) run(ctx context.Context, fn *lua.LFunction, asExpr bool) error {
 		if top == 0 {
 			return nil
 		}
-		parts := make([]string, top)
-		for i := 1; i <= top; i++ {
-			parts[i-1] = Pretty(L, L.Get(i))
-		}
-		L.SetGlobal("_", L.Get(1))
-		out = strings.Join(parts, "\t") + "\n"
+		out = r.results(L, top)
 		return nil
 	})
 	close(stopWatch)
@@ -244,6 +242,38 @@ func (r *repl) run(ctx context.Context, fn *lua.LFunction, asExpr bool) error {
 		return r.failed(err)
 	}
 	return nil
+}
+
+// results formats the top values on L's stack, the results of an expression, and keeps them
+// in the globals _ (the first) and _2, _3, … (the others). The first value prints in full;
+// a later one that is a table too big for one line prints as a short note naming its global,
+// since it is a detail behind the first, as client:ask's response is behind the answer's text.
+func (r *repl) results(L *lua.LState, top int) string {
+	for i := top + 1; i <= r.extra; i++ {
+		L.SetGlobal("_"+strconv.Itoa(i), lua.LNil)
+	}
+	r.extra = top
+	parts := make([]string, top)
+	for i := 1; i <= top; i++ {
+		v := L.Get(i)
+		name := "_"
+		if i > 1 {
+			name += strconv.Itoa(i)
+		}
+		L.SetGlobal(name, v)
+		parts[i-1] = Pretty(L, v)
+		if t, ok := v.(*lua.LTable); ok && i > 1 && strings.Contains(parts[i-1], "\n") {
+			parts[i-1] = fmt.Sprintf("<table, %d fields: see %s>", countFields(t), name)
+		}
+	}
+	return strings.Join(parts, "\t") + "\n"
+}
+
+// countFields returns the number of keys of t.
+func countFields(t *lua.LTable) int {
+	n := 0
+	t.ForEach(func(lua.LValue, lua.LValue) { n++ })
+	return n
 }
 
 // drain discards the values waiting in ch.

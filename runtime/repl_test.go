@@ -70,6 +70,22 @@ func TestREPLPrintsExpressions(t *testing.T) {
 	assert.Equal(t, "3\n2.5\n5\t10\tstr\nhi\nnil\n7\n7\n", out)
 }
 
+func TestREPLSecondaryTables(t *testing.T) {
+	t.Parallel()
+	out, errOut, _, err := replRun(t,
+		"function ask() return 'the text', {id = 'x', choices = {{message = {content = string.rep('long ', 20)}}}} end",
+		"ask()",
+		"_2.id, _",
+		"_2",         // the last expression set _2 to "the text"
+		"1, {2}, {}", // tables that fit on one line print in full
+		"'one'",      // _2 and _3 are cleared
+		"_2 == nil and _3 == nil",
+	)
+	require.NoError(t, err)
+	assert.Empty(t, errOut)
+	assert.Equal(t, "the text\t<table, 2 fields: see _2>\nx\tthe text\nthe text\n1\t{ 2 }\t{}\none\ntrue\n", out)
+}
+
 func TestREPLContinuation(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
