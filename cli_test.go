@@ -67,6 +67,10 @@ func TestCLIGolden(t *testing.T) {
 			stdin: "1 + 2\n= 'a' .. 'b'\nt = {1, {k = 'v'}}\nt\nfunction f()\n  return 'multi'\nend\nf()\n_\nos.exit(3)\n"}, 3},
 		{"repl_ask", invocation{args: []string{"-q", "repl"},
 			stdin: "c = dial.default()\nc:ask('gpt-4o', 'hello there')\n_2.choices[1].message\n"}, 0},
+		{"repl_stream", invocation{args: []string{"-q", "repl"}, stdin: "it, st = dial.default():stream{" +
+			"deployment = 'gpt-4o', messages = {{role = 'user', content = 'one two three'}}}\n" +
+			"for ch in it do io.write(ch.choices[1] and ch.choices[1].delta.content or '') end print()\n" +
+			"it()\nst:response().choices[1].message.content\n"}, 0},
 		{"repl_pipe_error", invocation{args: []string{"repl"},
 			stdin: "x = 1\nprint(x)\nerror('oops')\nprint('not reached')\n"}, 1},
 		{"repl_pipe_unfinished", invocation{args: []string{"repl"},

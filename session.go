@@ -127,6 +127,9 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 	if repl && s.c.isTerminal(s.c.stdin) {
 		stdin = nil
 	}
+	dialCfg := *s.dial
+	// Each REPL statement is a run: a stream opened in one is read in the next ones.
+	dialCfg.KeepStreams = repl
 	return runtime.New(runtime.Config{
 		Stdout:      s.c.stdout,
 		Stderr:      s.stderr,
@@ -134,7 +137,7 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 		Args:        args,
 		Interpreter: interpreter,
 		Sandbox:     s.o.sandbox,
-		Modules:     []runtime.Module{runtime.DialModule(s.dial)},
+		Modules:     []runtime.Module{runtime.DialModule(&dialCfg)},
 	})
 }
 
