@@ -190,7 +190,7 @@ func (o *options) connectionFlags(fs *pflag.FlagSet) {
 	fs.Var(&o.maxRetries, "max-retries",
 		"retry a failed request (429, 5xx, connection error) up to `N` times (default 2)")
 	boolFlag(fs, &o.verbose, "verbose", "",
-		"log one line per HTTP request on stderr (never a credential)")
+		"log each HTTP request, retry wait and stream end on stderr (never a credential)")
 	boolFlag(fs, &o.usage, "usage", "", "print the token usage of the run on stderr at exit")
 	boolFlag(fs, &o.quiet, "quiet", "q", "no notice on stderr that the embedded emulator is used")
 }

@@ -238,6 +238,29 @@ func TestVerboseLogsEachRequest(t *testing.T) {
 	assert.Regexp(t, `^dialua: POST /dial/openai/deployments/gpt-4o/chat/completions 401 `, lines[1])
 }
 
+// TestVerboseLogsStreamsAndRetries checks the --verbose lines of a stream's end and of the
+// wait before a retry.
+func TestVerboseLogsStreamsAndRetries(t *testing.T) {
+	t.Parallel()
+	cfg := emulator.DefaultConfig()
+	cfg.Deployments = append(cfg.Deployments, emulator.Deployment{ID: "busy", Reply: "ok",
+		Status: http.StatusTooManyRequests, RetryAfter: 1, FailTimes: 1})
+	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	r := cli(t, "--verbose", "--url", srv.URL, "--api-key", srv.Key, "-e", `
+		local c = require("dial").default()
+		for _ in c:stream{ deployment = "gpt-4o", messages = { { role = "user", content = "a b" } } } do end
+		assert(c:chat{ deployment = "busy", messages = { { role = "user", content = "x" } } })`)
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	require.Len(t, lines, 5, r.stderr)
+	const chat = "/dial/openai/deployments/gpt-4o/chat/completions"
+	assert.Regexp(t, `^dialua: POST `+chat+` 200 `, lines[0])
+	assert.Regexp(t, `^dialua: POST `+chat+` stream done: \d+ chunks, \d+ B, \d+(\.\d+)?(µs|ms|s)$`, lines[1])
+	assert.Regexp(t, `^dialua: POST /dial/openai/deployments/busy/chat/completions 429 `, lines[2])
+	assert.Equal(t, "dialua: POST /dial/openai/deployments/busy/chat/completions retry 1 in 1s", lines[3])
+	assert.Regexp(t, `^dialua: POST /dial/openai/deployments/busy/chat/completions 200 .* retry 1$`, lines[4])
+}
+
 func TestServe(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
