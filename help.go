@@ -130,7 +130,8 @@ prints as a note naming its global). Tab completes globals, fields (dial.) and m
 (client:). Ctrl-C interrupts a running request or stream and returns to the prompt, or clears
 the line; Ctrl-D exits. History is kept in dialua/history in the user's configuration
 directory, without the lines that contain a credential or assign one (api_key = ...).
-With standard input not a terminal, the lines are read from it with no prompt.
+With standard input not a terminal, the lines are read from it with no prompt, and the first
+statement that fails ends the REPL (exit status 1, 2 for a syntax error), as lua < FILE does.
 
 Flags:
 ` + flagUsages(c, "dialua repl", false) + "\n" + environmentHelp
