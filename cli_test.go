@@ -261,19 +261,27 @@ func TestVerboseLogsStreamsAndRetries(t *testing.T) {
 	assert.Regexp(t, `^dialua: POST /dial/openai/deployments/busy/chat/completions 200 .* retry 1$`, lines[4])
 }
 
+// startServe runs dialua serve with args in-process until cancel is called, and returns the
+// lines of its output, its stderr, and the channel its exit code arrives on.
+func startServe(t *testing.T, args ...string) (lines *bufio.Scanner, out io.Reader,
+	stderr *testutil.SyncBuffer, done <-chan int, cancel context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	r, w := io.Pipe()
+	stderr = &testutil.SyncBuffer{}
+	c := newCommand(strings.NewReader(""), w, stderr, func(string) string { return "" })
+	exit := make(chan int, 1)
+	go func() {
+		exit <- c.main(ctx, append([]string{"serve"}, args...))
+		w.Close()
+	}()
+	return bufio.NewScanner(r), r, stderr, exit, cancel
+}
+
 func TestServe(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	out, outW := io.Pipe()
-	var stderr testutil.SyncBuffer
-	c := newCommand(strings.NewReader(""), outW, &stderr, func(string) string { return "" })
-	done := make(chan int, 1)
-	go func() {
-		done <- c.main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()})
-		outW.Close()
-	}()
-	lines := bufio.NewScanner(out)
+	lines, out, stderr, done, cancel := startServe(t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
 	require.True(t, lines.Scan(), stderr.String())
 	first := lines.Text()
 	m := regexp.MustCompile(`^DIAL emulator listening on (http://127\.0\.0\.1:\d+)$`).FindStringSubmatch(first)
@@ -287,7 +295,7 @@ func TestServe(t *testing.T) {
 	assert.Contains(t, rest, "  export DIAL_URL="+m[1]+" DIAL_API_KEY="+emulator.DefaultKey)
 	go func() { _, _ = io.Copy(io.Discard, out) }()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m[1]+"/openai/deployments", nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, m[1]+"/openai/deployments", nil)
 	require.NoError(t, err)
 	req.Header.Set("Api-Key", emulator.DefaultKey)
 	resp, err := http.DefaultClient.Do(req)
@@ -315,17 +323,7 @@ func TestServe(t *testing.T) {
 // client can use, and that it stops at once when a connection is open but carries no request.
 func TestServeAllInterfaces(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	out, outW := io.Pipe()
-	var stderr testutil.SyncBuffer
-	c := newCommand(strings.NewReader(""), outW, &stderr, func(string) string { return "" })
-	done := make(chan int, 1)
-	go func() {
-		done <- c.main(ctx, []string{"serve", "--addr", "0.0.0.0:0"})
-		outW.Close()
-	}()
-	lines := bufio.NewScanner(out)
+	lines, out, stderr, done, cancel := startServe(t, "--addr", "0.0.0.0:0")
 	require.True(t, lines.Scan(), stderr.String())
 	m := regexp.MustCompile(`^DIAL emulator listening on (http://127\.0\.0\.1:\d+) \(on every interface\)$`).
 		FindStringSubmatch(lines.Text())
