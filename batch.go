@@ -112,7 +112,8 @@ func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return usageError(err.Error())
 	}
 	if helpRequested(fs) {
-		fmt.Fprint(stdout, batchHelp(fs))
+		// Not fs's: its defaults are the values of flags given before "batch", a key among them.
+		fmt.Fprint(stdout, batchCommandHelp(nil))
 		return exitOK
 	}
 	shard, shards, err := parseShard(f.shard)

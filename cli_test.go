@@ -108,7 +108,8 @@ func TestHelpForms(t *testing.T) {
 		require.True(t, strings.HasPrefix(want.stdout, "Usage: dialua "+sub+" "), want.stdout)
 		assert.Contains(t, want.stdout, "\nFlags:\n", sub)
 		assert.Contains(t, want.stdout, "  -h, --help ", sub)
-		for _, args := range [][]string{{sub, "-h"}, {sub, "--help"}, {"-h", sub}, {"--help", sub}} {
+		for _, args := range [][]string{{sub, "-h"}, {sub, "--help"}, {"-h", sub}, {"--help", sub},
+			{"--api-key", "canary-key-5e1b", sub, "-h"}} {
 			r := cli(t, args...)
 			assert.Equal(t, 0, r.code, args)
 			assert.Equal(t, want.stdout, r.stdout, args)
