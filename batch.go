@@ -19,8 +19,8 @@ import (
 	"github.com/dialua/dialua/runtime"
 )
 
-// batchUsage is the help of `dialua batch`.
-const batchUsage = `usage: dialua batch SCRIPT --input FILE|DIR --output FILE [flags] [-- ARGS...]
+// batchUsage is the help of `dialua batch`, before its flags.
+const batchUsage = `Usage: dialua batch SCRIPT --input FILE|DIR --output FILE [flags] [-- ARGS...]
 
 Runs SCRIPT, which returns a function, once per worker, then calls that function with each input
 record and appends one JSON line per record to the output: {"key": …, "output": …} or
@@ -34,7 +34,7 @@ Exit status: 0 when every record succeeded, 1 when any failed (in the output, th
 earlier one) or the run could not start, 2 on a usage or script syntax error, 130 when
 interrupted.
 
-flags:
+Flags:
 `
 
 // batchEnv is what the batch command takes from the rest of the CLI.
@@ -70,15 +70,9 @@ type batchFlags struct {
 	recordTimeout time.Duration
 }
 
-// batchCommand runs `dialua batch SCRIPT --input FILE|DIR --output FILE [flags] [-- ARGS…]`
-// with args (what follows "batch" on the command line) and returns the exit code: 0 when every
-// record of the shard has a successful result, 1 when any has a failed one or the run fails, 2
-// on a usage or script syntax error, 130 when ctx is canceled or the process gets SIGINT
-// (Ctrl-C), which it handles while the batch runs — the output then holds whole lines only, and
-// rerunning the command finishes the job. --help prints the usage on
-// stdout; progress (on a terminal only) and the summary go to stderr.
-func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, env batchEnv) int {
-	var f batchFlags
+// batchFlagSet returns the flags of `dialua batch`, stored in f, with the connection flags
+// that connection (when not nil) defines.
+func batchFlagSet(f *batchFlags, connection func(*pflag.FlagSet)) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("dialua batch", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -91,19 +85,37 @@ func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys")
 	fs.Float64Var(&f.maxRPS, "max-rps", 0, "send at most `R` requests per second, retries included (default no cap)")
 	fs.DurationVar(&f.recordTimeout, "timeout-per-record", 0, "fail a record that runs longer than `DURATION` (default no limit)")
-	if env.Flags != nil {
-		env.Flags(fs)
+	if connection != nil {
+		connection(fs)
 	}
+	boolFlag(fs, new(bool), "help", "h", "show this help")
+	return fs
+}
+
+// batchHelp is the text of `dialua batch --help`, with the flags of fs.
+func batchHelp(fs *pflag.FlagSet) string { return batchUsage + fs.FlagUsagesWrapped(100) }
+
+// batchCommand runs `dialua batch SCRIPT --input FILE|DIR --output FILE [flags] [-- ARGS…]`
+// with args (what follows "batch" on the command line) and returns the exit code: 0 when every
+// record of the shard has a successful result, 1 when any has a failed one or the run fails, 2
+// on a usage or script syntax error, 130 when ctx is canceled or the process gets SIGINT
+// (Ctrl-C), which it handles while the batch runs — the output then holds whole lines only, and
+// rerunning the command finishes the job. --help prints the usage on
+// stdout; progress (on a terminal only) and the summary go to stderr.
+func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, env batchEnv) int {
+	var f batchFlags
+	fs := batchFlagSet(&f, env.Flags)
 	usageError := func(msg string) int {
 		fmt.Fprintf(stderr, "dialua batch: %s (see dialua batch --help)\n", msg)
 		return exitUsage
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, batchUsage+fs.FlagUsagesWrapped(100))
-			return exitOK
-		}
 		return usageError(err.Error())
+	}
+	if helpRequested(fs) {
+		// Not fs's: its defaults are the values of flags given before "batch", a key among them.
+		fmt.Fprint(stdout, batchCommandHelp(nil))
+		return exitOK
 	}
 	shard, shards, err := parseShard(f.shard)
 	switch {

@@ -215,7 +215,7 @@ func TestBatchCommandUsage(t *testing.T) {
 
 	run := runBatchCommand(t, t.Context(), srv, dir, false, "--help")
 	assert.Equal(t, 0, run.code)
-	assert.Contains(t, run.stdout, "usage: dialua batch SCRIPT")
+	assert.Contains(t, run.stdout, "Usage: dialua batch SCRIPT")
 	assert.Contains(t, run.stdout, "--timeout-per-record")
 }
 

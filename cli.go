@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -71,7 +70,14 @@ func (c *command) main(ctx context.Context, args []string) int {
 	learnCredentials(c.secrets, args, c.getenv)
 	o := &options{}
 	fs := c.flagSet("dialua", o, true)
-	if code, ok := c.parse(fs, args, mainHelp); !ok {
+	// dialua -h COMMAND is the help of COMMAND, as dialua COMMAND -h is.
+	help := func(c *command) string {
+		if rest := fs.Args(); len(rest) > 0 && commandHelp[rest[0]] != nil {
+			return commandHelp[rest[0]](c)
+		}
+		return mainHelp(c)
+	}
+	if code, ok := c.parse(fs, args, help); !ok {
 		return code
 	}
 	if o.version {
@@ -126,38 +132,6 @@ func (c *command) replCommand(ctx context.Context, o *options, args []string) in
 	return c.script(ctx, o, nil, []string{"repl"})
 }
 
-// help is `dialua help [COMMAND]`.
-func (c *command) help(args []string) int {
-	texts := map[string]func(*command) string{"run": runHelp, "repl": replHelp, "serve": serveHelp}
-	switch {
-	case len(args) == 0:
-		fmt.Fprint(c.stdout, mainHelp(c))
-		return exitOK
-	case args[0] == "batch":
-		return c.batch(context.Background(), &options{}, []string{"--help"})
-	}
-	if h, ok := texts[args[0]]; ok {
-		fmt.Fprint(c.stdout, h(c))
-		return exitOK
-	}
-	return c.usageError(fmt.Sprintf("no help for %q: the commands are run, repl, batch and serve",
-		args[0]))
-}
-
-// parse parses args into fs. It returns ok when the command should go on; otherwise the exit
-// code: 0 after --help, 2 after a usage error, which it reports as one line.
-func (c *command) parse(fs *pflag.FlagSet, args []string, help func(*command) string) (int, bool) {
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, pflag.ErrHelp):
-		fmt.Fprint(c.stdout, help(c))
-		return exitOK, false
-	case err != nil:
-		return c.usageError(err.Error()), false
-	}
-	return 0, true
-}
-
 // usageError reports a usage error as one line and returns its exit code.
 func (c *command) usageError(msg string) int {
 	fmt.Fprintf(c.stderr, "dialua: %s (see dialua --help)\n", msg)
@@ -186,7 +160,11 @@ type options struct {
 	maxTime     secondsFlag
 	verbose     bool
 	usage       bool
+	quiet       bool
 	version     bool
+	// banner is set when the REPL's banner will say which DIAL server the session uses, which
+	// makes the notice about the embedded emulator redundant.
+	banner bool
 }
 
 // flagSet returns the flags of the default command (top, with --version), run and repl, all
@@ -208,6 +186,7 @@ func (c *command) flagSet(name string, o *options, top bool) *pflag.FlagSet {
 	if top {
 		boolFlag(fs, &o.version, "version", "", "print the version and exit")
 	}
+	boolFlag(fs, new(bool), "help", "h", "show this help")
 	return fs
 }
 
@@ -226,8 +205,9 @@ func (o *options) connectionFlags(fs *pflag.FlagSet) {
 	fs.Var(&o.maxRetries, "max-retries",
 		"retry a failed request (429, 5xx, connection error) up to `N` times (default 2)")
 	boolFlag(fs, &o.verbose, "verbose", "",
-		"log one line per HTTP request on stderr (never a credential)")
+		"log each HTTP request, retry wait and stream end on stderr (never a credential)")
 	boolFlag(fs, &o.usage, "usage", "", "print the token usage of the run on stderr at exit")
+	boolFlag(fs, &o.quiet, "quiet", "q", "no notice on stderr that the embedded emulator is used")
 }
 
 // limitFlags defines the resource limits of the scripts in fs.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,6 +41,7 @@ func TestCLIGolden(t *testing.T) {
 		{"help_serve", invocation{args: []string{"serve", "--help"}}, 0},
 		{"help_command", invocation{args: []string{"help", "serve"}}, 0},
 		{"help_batch", invocation{args: []string{"help", "batch"}}, 0},
+		{"help_help", invocation{args: []string{"help", "--help"}}, 0},
 		{"help_unknown", invocation{args: []string{"help", "nope"}}, 2},
 		{"bad_flag", invocation{args: []string{"--nope", "x.lua"}}, 2},
 		{"bad_flag_run", invocation{args: []string{"run", "--timeout", "soon", "x.lua"}}, 2},
@@ -73,7 +75,17 @@ func TestCLIGolden(t *testing.T) {
 		{"stdin_syntax_error", invocation{stdin: "print('a'\n"}, 2},
 		{"shebang", invocation{args: []string{"testdata/lua/shebang.lua", "x"}}, 1},
 		{"repl_pipe", invocation{args: []string{"repl"},
-			stdin: "1 + 2\n= 'a' .. 'b'\nt = {1, {k = 'v'}}\nt\nfunction f()\n  return 'multi'\nend\nf()\nerror('oops')\n_\nos.exit(3)\n"}, 3},
+			stdin: "1 + 2\n= 'a' .. 'b'\nt = {1, {k = 'v'}}\nt\nfunction f()\n  return 'multi'\nend\nf()\n_\nos.exit(3)\n"}, 3},
+		{"repl_ask", invocation{args: []string{"-q", "repl"},
+			stdin: "c = dial.default()\nc:ask('gpt-4o', 'hello there')\n_2.choices[1].message\n"}, 0},
+		{"repl_stream", invocation{args: []string{"-q", "repl"}, stdin: "it, st = dial.default():stream{" +
+			"deployment = 'gpt-4o', messages = {{role = 'user', content = 'one two three'}}}\n" +
+			"for ch in it do io.write(ch.choices[1] and ch.choices[1].delta.content or '') end print()\n" +
+			"it()\nst:response().choices[1].message.content\n"}, 0},
+		{"repl_pipe_error", invocation{args: []string{"repl"},
+			stdin: "x = 1\nprint(x)\nerror('oops')\nprint('not reached')\n"}, 1},
+		{"repl_pipe_unfinished", invocation{args: []string{"repl"},
+			stdin: "print(1)\nfunction f()\n  return 1\n"}, 2},
 		{"unreachable_url", invocation{args: []string{"--url", closed, "--max-retries", "0",
 			"--api-key", "some-key-123", "testdata/lua/api_error.lua"}}, 1},
 		{"bad_key", invocation{args: []string{"--url", srv.URL, "--api-key", "wrong-key-123",
@@ -94,6 +106,26 @@ func TestCLIGolden(t *testing.T) {
 			assert.Equal(t, tc.code, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 			golden(t, tc.name, r.transcript())
 		})
+	}
+}
+
+// TestHelpForms checks that every way of asking for a command's help prints the same text on
+// stdout and exits 0.
+func TestHelpForms(t *testing.T) {
+	t.Parallel()
+	for _, sub := range []string{"run", "repl", "batch", "serve", "help"} {
+		want := cli(t, "help", sub)
+		require.Equal(t, 0, want.code, want.stderr)
+		require.True(t, strings.HasPrefix(want.stdout, "Usage: dialua "+sub+" "), want.stdout)
+		assert.Contains(t, want.stdout, "\nFlags:\n", sub)
+		assert.Contains(t, want.stdout, "  -h, --help ", sub)
+		for _, args := range [][]string{{sub, "-h"}, {sub, "--help"}, {"-h", sub}, {"--help", sub},
+			{"--api-key", "canary-key-5e1b", sub, "-h"}} {
+			r := cli(t, args...)
+			assert.Equal(t, 0, r.code, args)
+			assert.Equal(t, want.stdout, r.stdout, args)
+			assert.Empty(t, r.stderr, args)
+		}
 	}
 }
 
@@ -125,6 +157,29 @@ func TestBatch(t *testing.T) {
 	r = cli(t, "batch", "scripts/summarize.lua", "--input", input)
 	assert.Equal(t, 2, r.code)
 	assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
+}
+
+// TestEmulatorNotice checks that the notice about the embedded emulator comes before the
+// script's output, on a line of its own, and not at all with --quiet.
+func TestEmulatorNotice(t *testing.T) {
+	t.Parallel()
+	script := `io.write("partial") io.stdout:flush()
+		assert(require("dial").default():deployments())
+		print(" done")`
+	for _, quiet := range []string{"", "--quiet", "-q"} {
+		var out testutil.SyncBuffer // stdout and stderr interleaved, as on a terminal
+		c := newCommand(strings.NewReader(""), &out, &out, func(string) string { return "" })
+		args := []string{"-e", script}
+		if quiet != "" {
+			args = append([]string{quiet}, args...)
+		}
+		require.Equal(t, 0, c.main(t.Context(), args), out.String())
+		want := emulatorNotice + "partial done\n"
+		if quiet != "" {
+			want = "partial done\n"
+		}
+		assert.Equal(t, want, normalize(out.String()), quiet)
+	}
 }
 
 // TestUsageErrorsAreOneLine checks that each usage error is a single line on stderr.
@@ -173,11 +228,7 @@ func TestCanaryKeyNeverShown(t *testing.T) {
 		{args: []string{"--verbose", "--url", srv.URL, "--api-key", canary, "repl"}, stdin: replInput},
 	} {
 		r := runIn(t, inv)
-		want := 1
-		if inv.stdin != "" {
-			want = 0 // the REPL goes on after an error
-		}
-		assert.Equal(t, want, r.code, inv.args)
+		assert.Equal(t, 1, r.code, inv.args)
 		assert.NotContains(t, r.stdout, canary, inv.args)
 		assert.NotContains(t, r.stderr, canary, inv.args)
 		assert.NotEmpty(t, r.stderr, inv.args)
@@ -199,20 +250,51 @@ func TestVerboseLogsEachRequest(t *testing.T) {
 	assert.Regexp(t, `^dialua: POST /dial/openai/deployments/gpt-4o/chat/completions 401 `, lines[1])
 }
 
+// TestVerboseLogsStreamsAndRetries checks the --verbose lines of a stream's end and of the
+// wait before a retry.
+func TestVerboseLogsStreamsAndRetries(t *testing.T) {
+	t.Parallel()
+	cfg := emulator.DefaultConfig()
+	cfg.Deployments = append(cfg.Deployments, emulator.Deployment{ID: "busy", Reply: "ok",
+		Status: http.StatusTooManyRequests, RetryAfter: 1, FailTimes: 1})
+	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	r := cli(t, "--verbose", "--url", srv.URL, "--api-key", srv.Key, "-e", `
+		local c = require("dial").default()
+		for _ in c:stream{ deployment = "gpt-4o", messages = { { role = "user", content = "a b" } } } do end
+		assert(c:chat{ deployment = "busy", messages = { { role = "user", content = "x" } } })`)
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	require.Len(t, lines, 5, r.stderr)
+	const chat = "/dial/openai/deployments/gpt-4o/chat/completions"
+	assert.Regexp(t, `^dialua: POST `+chat+` 200 `, lines[0])
+	assert.Regexp(t, `^dialua: POST `+chat+` stream done: \d+ chunks, \d+ B, \d+(\.\d+)?(µs|ms|s)$`, lines[1])
+	assert.Regexp(t, `^dialua: POST /dial/openai/deployments/busy/chat/completions 429 `, lines[2])
+	assert.Equal(t, "dialua: POST /dial/openai/deployments/busy/chat/completions retry 1 in 1s", lines[3])
+	assert.Regexp(t, `^dialua: POST /dial/openai/deployments/busy/chat/completions 200 .* retry 1$`, lines[4])
+}
+
+// startServe runs dialua serve with args in-process until cancel is called, and returns the
+// lines of its output, its stderr, and the channel its exit code arrives on.
+func startServe(t *testing.T, args ...string) (lines *bufio.Scanner, out io.Reader,
+	stderr *testutil.SyncBuffer, done <-chan int, cancel context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	r, w := io.Pipe()
+	stderr = &testutil.SyncBuffer{}
+	c := newCommand(strings.NewReader(""), w, stderr, func(string) string { return "" })
+	exit := make(chan int, 1)
+	go func() {
+		exit <- c.main(ctx, append([]string{"serve"}, args...))
+		w.Close()
+	}()
+	return bufio.NewScanner(r), r, stderr, exit, cancel
+}
+
 func TestServe(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	out, outW := io.Pipe()
-	var stderr testutil.SyncBuffer
-	c := newCommand(strings.NewReader(""), outW, &stderr, func(string) string { return "" })
-	done := make(chan int, 1)
 	data := t.TempDir()
-	go func() {
-		done <- c.main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data})
-		outW.Close()
-	}()
-	lines := bufio.NewScanner(out)
+	lines, out, stderr, done, cancel := startServe(t, "--addr", "127.0.0.1:0", "--data", data)
 	require.True(t, lines.Scan(), stderr.String())
 	first := lines.Text()
 	m := regexp.MustCompile(`^DIAL emulator listening on (http://127\.0\.0\.1:\d+)$`).FindStringSubmatch(first)
@@ -226,7 +308,7 @@ func TestServe(t *testing.T) {
 	assert.Contains(t, rest, "  export DIAL_URL="+m[1]+" DIAL_API_KEY="+emulator.DefaultKey)
 	go func() { _, _ = io.Copy(io.Discard, out) }()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m[1]+"/openai/deployments", nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, m[1]+"/openai/deployments", nil)
 	require.NoError(t, err)
 	req.Header.Set("Api-Key", emulator.DefaultKey)
 	resp, err := http.DefaultClient.Do(req)
@@ -255,6 +337,35 @@ func TestServe(t *testing.T) {
 		assert.Equal(t, 0, code, stderr.String())
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// TestServeAllInterfaces checks that a server listening on every interface prints a URL a
+// client can use, and that it stops at once when a connection is open but carries no request.
+func TestServeAllInterfaces(t *testing.T) {
+	t.Parallel()
+	lines, out, stderr, done, cancel := startServe(t, "--addr", "0.0.0.0:0")
+	require.True(t, lines.Scan(), stderr.String())
+	m := regexp.MustCompile(`^DIAL emulator listening on (http://127\.0\.0\.1:\d+) \(on every interface\)$`).
+		FindStringSubmatch(lines.Text())
+	require.NotNil(t, m, lines.Text())
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	r := runIn(t, invocation{args: []string{"scripts/hello.lua", "echo", "served"},
+		env: map[string]string{"DIAL_URL": m[1], "DIAL_API_KEY": emulator.DefaultKey}})
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "served\n", r.stdout)
+
+	// An open connection that sent nothing (as a browser's preconnect) does not hold it up;
+	// without a request in flight, the server does not wait out its grace period.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(m[1], "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, stderr.String())
+	case <-time.After(shutdownGrace / 2):
+		t.Fatal("serve waited for a connection that carries no request")
 	}
 }
 

@@ -2,24 +2,82 @@ package main
 
 import (
 	"fmt"
+	"io"
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
 
+	"github.com/spf13/pflag"
 	lua "github.com/yuin/gopher-lua"
 )
 
-// flagUsages returns the flag lines of a help text, with -h/--help, which pflag handles.
-func flagUsages(c *command, name string, top bool) string {
-	fs := c.flagSet(name, &options{}, top)
+// commandHelp holds the help text of each subcommand. Every form of asking prints the same
+// text on stdout and exits 0: dialua COMMAND -h, dialua COMMAND --help, dialua -h COMMAND and
+// dialua help COMMAND.
+var commandHelp = map[string]func(*command) string{
+	"run": runHelp, "repl": replHelp, "batch": batchCommandHelp, "serve": serveHelp, "help": helpHelp,
+}
+
+// help is `dialua help [COMMAND]`.
+func (c *command) help(args []string) int {
+	fs := helpFlagSet()
+	if code, ok := c.parse(fs, args, helpHelp); !ok {
+		return code
+	}
+	switch args := fs.Args(); {
+	case len(args) == 0:
+		fmt.Fprint(c.stdout, mainHelp(c))
+	case len(args) > 1:
+		return c.usageError(fmt.Sprintf("help takes one command (got %q)", args))
+	case commandHelp[args[0]] == nil:
+		return c.usageError(fmt.Sprintf(
+			"no help for %q: the commands are run, repl, batch, serve and help", args[0]))
+	default:
+		fmt.Fprint(c.stdout, commandHelp[args[0]](c))
+	}
+	return exitOK
+}
+
+// helpFlagSet returns the flags of dialua help: only -h and --help.
+func helpFlagSet() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("dialua help", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SetInterspersed(false)
 	boolFlag(fs, new(bool), "help", "h", "show this help")
-	return fs.FlagUsagesWrapped(100)
+	return fs
+}
+
+// parse parses args into fs. It returns ok when the command should go on; otherwise the exit
+// code: 0 after -h or --help, for which it prints help's text on stdout, and 2 after a usage
+// error, which it reports as one line.
+func (c *command) parse(fs *pflag.FlagSet, args []string, help func(*command) string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		return c.usageError(err.Error()), false
+	}
+	if helpRequested(fs) {
+		fmt.Fprint(c.stdout, help(c))
+		return exitOK, false
+	}
+	return 0, true
+}
+
+// helpRequested reports whether fs, once parsed, was given -h or --help.
+func helpRequested(fs *pflag.FlagSet) bool {
+	f := fs.Lookup("help")
+	return f != nil && f.Changed && f.Value.String() == "true"
+}
+
+// flagUsages returns the flag lines of a help text.
+func flagUsages(c *command, name string, top bool) string {
+	return c.flagSet(name, &options{}, top).FlagUsagesWrapped(100)
 }
 
 const environmentHelp = `Environment:
   DIAL_URL, DIAL_API_KEY, DIAL_BEARER_TOKEN, DIAL_API_VERSION
       the defaults of --url, --api-key, --bearer-token and --api-version; flags win.
-  With no DIAL URL, scripts talk to the embedded DIAL emulator, and a notice on stderr says so.
+  With no DIAL URL, scripts talk to the embedded DIAL emulator, and a notice on stderr says so
+  before the script runs (not with --quiet).
 `
 
 const exitHelp = `Exit status: 0 success, 1 script or API failure, 2 usage or syntax error
@@ -67,11 +125,13 @@ func replHelp(c *command) string {
 
 Interactive Lua, as the lua binary's: an expression prints its value (tables pretty-printed),
 "=expr" too, an unfinished statement continues on the ">>" prompt. dial and json are loaded as
-globals, and _ holds the last value printed. Tab completes globals, fields (dial.) and methods
+globals; _ holds the first value printed and _2, _3, ... the others (a big table after the first
+prints as a note naming its global). Tab completes globals, fields (dial.) and methods
 (client:). Ctrl-C interrupts a running request or stream and returns to the prompt, or clears
 the line; Ctrl-D exits. History is kept in dialua/history in the user's configuration
 directory, without the lines that contain a credential or assign one (api_key = ...).
-With standard input not a terminal, the lines are read from it with no prompt.
+With standard input not a terminal, the lines are read from it with no prompt, and the first
+statement that fails ends the REPL (exit status 1, 2 for a syntax error), as lua < FILE does.
 
 Flags:
 ` + flagUsages(c, "dialua repl", false) + "\n" + environmentHelp
@@ -80,7 +140,6 @@ Flags:
 // serveHelp is the text of dialua serve --help.
 func serveHelp(*command) string {
 	fs, _, _, _ := serveFlagSet()
-	boolFlag(fs, new(bool), "help", "h", "show this help")
 	return `Usage: dialua serve [--addr 127.0.0.1:8080] [--config FILE] [--data DIR]
 
 Runs the embedded DIAL emulator as a server for developing scripts offline: deployments,
@@ -89,6 +148,22 @@ It prints its URL and the keys it accepts, and serves until Ctrl-C.
 
 Flags:
 ` + fs.FlagUsagesWrapped(100)
+}
+
+// batchCommandHelp is the text of dialua batch --help.
+func batchCommandHelp(*command) string {
+	return batchHelp(batchFlagSet(&batchFlags{}, (&options{}).connectionFlags))
+}
+
+// helpHelp is the text of dialua help --help.
+func helpHelp(*command) string {
+	return `Usage: dialua help [COMMAND]
+
+Prints the help of COMMAND (run, repl, batch, serve or help), or of dialua without one. The same
+text comes from dialua COMMAND --help, dialua COMMAND -h and dialua -h COMMAND.
+
+Flags:
+` + helpFlagSet().FlagUsagesWrapped(100)
 }
 
 // versionString returns "dialua VERSION (Lua 5.1 on gopher-lua VERSION, GOVERSION)".

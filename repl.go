@@ -28,6 +28,7 @@ func (s *session) repl(ctx context.Context, h *runtime.Host) int {
 	cfg := runtime.REPLConfig{}
 	if !c.isTerminal(c.stdin) {
 		cfg.Input = runtime.NewScannerInput(c.stdin)
+		cfg.StopOnError = true
 		return s.replExit(ctx, h.REPL(ctx, cfg))
 	}
 
@@ -47,7 +48,6 @@ func (s *session) repl(ctx context.Context, h *runtime.Host) int {
 	defer context.AfterFunc(ctx, func() { _ = editor.Close() })()
 	fmt.Fprintf(c.stdout, "%s\n%s\n%s\n", versionString(), s.connectionLine(),
 		"dial and json are loaded; Tab completes, Ctrl-C interrupts, Ctrl-D exits.")
-	s.silence() // the banner said it
 
 	// The terminal sends Ctrl-C as SIGINT while a statement runs (the line editor reads it as
 	// a key at the prompt): it interrupts the statement, never the REPL.

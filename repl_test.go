@@ -118,6 +118,10 @@ func TestREPLOnATerminal(t *testing.T) {
 	tm.expect("> ")
 	tm.send("t\r")
 	tm.expect("{ 1, { k = json.null } }\n> ")
+	tm.send("function g() -- a comment\r") // saved whole, on one line
+	tm.expect(">> ")
+	tm.send("end\r")
+	tm.expect("> ")
 
 	tm.send("dial.defa\t")
 	tm.expect("dial.default")
@@ -180,7 +184,7 @@ func TestREPLOnATerminal(t *testing.T) {
 	history := readFile(t, historyFile)
 	lines := strings.Split(strings.TrimSpace(history), "\n")
 	assert.Equal(t, []string{
-		"1 + 2", "t = { 1, {k = json.null}}", "t", "dial.default()", "c = dial.default()",
+		"1 + 2", "t = { 1, {k = json.null}}", "t", "function g() --[[ a comment]] end", "dial.default()", "c = dial.default()",
 		`for ch in c:stream{deployment = "slow", messages = {{role = "user", content = string.rep("w ", 300)}}} do io.write("+") io.flush() end`,
 		"=2 * 21", "'after ^C'", "=c == nil", "os.exit(4)", // a repeated entry is kept once
 	}, lines)
@@ -189,4 +193,21 @@ func TestREPLOnATerminal(t *testing.T) {
 	st, err := os.Stat(historyFile)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+}
+
+// TestREPLKeepsOutputWithoutLineBreak runs the README's streaming loop, whose output does not
+// end in a line break: the text stays on the screen and the prompt comes on the next line.
+func TestREPLKeepsOutputWithoutLineBreak(t *testing.T) {
+	t.Parallel()
+	tm := startTerminal(t, t.TempDir(), "repl")
+	tm.expect("> ")
+	tm.send(`for chunk in dial.default():stream{deployment = "gpt-4o", messages = {{role = "user", ` +
+		`content = "hi there"}}} do io.write(chunk.choices[1] and chunk.choices[1].delta.content or "") end` + "\r")
+	tm.expect("end\nhi there\n> ")
+	tm.send(`do io.write("no break") end` + "\r")
+	tm.expect("\nno break\n> ")
+	tm.send("=1\r") // output ending a line needs no extra one
+	tm.expect("\n1\n> ")
+	tm.send("\x04")
+	assert.Equal(t, 0, tm.wait())
 }

@@ -53,6 +53,8 @@ func (c *command) script(ctx context.Context, o *options, rest, interpreter []st
 		src = data
 	}
 	repl := o.interactive || (name == "" && len(o.chunks) == 0)
+	// A REPL that starts at once on a terminal names the DIAL server in its banner.
+	o.banner = repl && name == "" && len(o.chunks) == 0 && c.isTerminal(c.stdin)
 
 	return c.session(ctx, o, func(s *session) int {
 		h, err := s.newHost(args, append([]string{"dialua"}, interpreter...), stdin, repl)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -28,6 +30,7 @@ func serveFlagSet() (fs *pflag.FlagSet, addr, config, data *string) {
 	config = fs.String("config", "",
 		"emulator configuration `FILE` (JSON); default: the built-in one")
 	data = fs.String("data", "", "keep storage in `DIR`, so files survive a restart")
+	boolFlag(fs, new(bool), "help", "h", "show this help")
 	return fs, addr, config, data
 }
 
@@ -63,8 +66,12 @@ func (c *command) serve(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.errorf(exitFailure, "%v", err)
 	}
-	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(c.stdout, "DIAL emulator listening on %s\n", url)
+	url, everywhere := clientURL(ln.Addr())
+	where := ""
+	if everywhere {
+		where = " (on every interface)"
+	}
+	fmt.Fprintf(c.stdout, "DIAL emulator listening on %s%s\n", url, where)
 	for _, k := range cfg.Keys {
 		fmt.Fprintf(c.stdout, "  api key       %s\n", k.Key)
 	}
@@ -81,20 +88,93 @@ func (c *command) serve(ctx context.Context, args []string) int {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 30 * time.Second}
+	var inFlight activeConns
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 30 * time.Second, ConnState: inFlight.track}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-		srv.Close()
+		shutdown(srv, &inFlight)
 		err = <-done
 	}
 	if !errors.Is(err, http.ErrServerClosed) {
 		return c.errorf(exitFailure, "%v", err)
 	}
 	return exitOK
+}
+
+// shutdownGrace is how long a stopping server lets the requests in flight finish.
+const shutdownGrace = 2 * time.Second
+
+// shutdown stops srv: it stops accepting, waits for the requests in flight (at most
+// shutdownGrace), then closes every connection, including the open ones that carry no request.
+func shutdown(srv *http.Server, inFlight *activeConns) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	go func() {
+		select {
+		case <-inFlight.drained():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_ = srv.Shutdown(ctx)
+	srv.Close()
+}
+
+// clientURL returns the URL a client uses to reach a server listening on addr, and whether
+// addr is every interface (0.0.0.0 or [::]), which a client reaches through the loopback.
+func clientURL(addr net.Addr) (url string, everywhere bool) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return "http://" + addr.String(), false
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port)), true
+}
+
+// activeConns tracks the connections that are serving a request, as an http.Server's
+// ConnState hook.
+type activeConns struct {
+	mu     sync.Mutex
+	active map[net.Conn]bool
+	idle   chan struct{} // closed once no request is in flight, after drained was called
+}
+
+// track is the http.Server.ConnState hook.
+func (a *activeConns) track(c net.Conn, state http.ConnState) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.active == nil {
+		a.active = map[net.Conn]bool{}
+	}
+	if state == http.StateActive {
+		a.active[c] = true
+	} else {
+		delete(a.active, c)
+	}
+	a.notify()
+}
+
+// drained returns a channel closed once no connection is serving a request.
+func (a *activeConns) drained() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.idle == nil {
+		a.idle = make(chan struct{})
+	}
+	a.notify()
+	return a.idle
+}
+
+// notify closes idle when it is being waited for and no request is in flight. a.mu is held.
+func (a *activeConns) notify() {
+	if a.idle == nil || len(a.active) > 0 {
+		return
+	}
+	select {
+	case <-a.idle:
+	default:
+		close(a.idle)
+	}
 }

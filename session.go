@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dialua/dialua/dial"
@@ -29,8 +28,6 @@ type session struct {
 	dial   *lualib.DialConfig
 	// emulatorURL is the address of the embedded emulator, or "" when a URL is configured.
 	emulatorURL string
-	// notice guards the one-line notice about the embedded emulator.
-	notice sync.Once
 }
 
 // session sets up the DIAL side of the command from o and the environment, runs fn, then
@@ -61,6 +58,11 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 		}
 		defer stop()
 		def.BaseURL, def.APIKey, def.BearerToken = s.emulatorURL, emulator.DefaultKey, ""
+		if !o.quiet && !o.banner {
+			// First, on a line of its own: output that follows cannot split it.
+			fmt.Fprintf(s.stderr, "dialua: no DIAL URL configured; using the embedded emulator at %s\n",
+				s.emulatorURL)
+		}
 	}
 	if pool.Proxy == nil {
 		pool.Proxy = http.ProxyFromEnvironment
@@ -103,8 +105,7 @@ func checkURL(raw string) error {
 }
 
 // startEmulator serves the embedded emulator on a loopback port and returns a function that
-// stops it. The notice saying so is printed on the first request, so runs that never talk to
-// DIAL stay quiet.
+// stops it.
 func (s *session) startEmulator() (stop func(), err error) {
 	e, err := emulator.New(emulator.DefaultConfig())
 	if err != nil {
@@ -116,30 +117,13 @@ func (s *session) startEmulator() (stop func(), err error) {
 		return nil, err
 	}
 	s.emulatorURL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.announce()
-		e.ServeHTTP(w, r)
-	})}
+	srv := &http.Server{Handler: e}
 	go func() { _ = srv.Serve(ln) }()
 	return func() {
 		srv.Close()
 		e.Close()
 	}, nil
 }
-
-// announce prints, once, that the embedded emulator serves the session.
-func (s *session) announce() {
-	if s.emulatorURL == "" {
-		return
-	}
-	s.notice.Do(func() {
-		fmt.Fprintf(s.stderr, "dialua: no DIAL URL configured; using the embedded emulator at %s\n",
-			s.emulatorURL)
-	})
-}
-
-// silence keeps announce quiet, for a REPL whose banner said where it connects.
-func (s *session) silence() { s.notice.Do(func() {}) }
 
 // newHost returns a Lua host for the scripts of the session. A host for the REPL on a
 // terminal gets no standard input: the line editor owns the terminal.
@@ -148,6 +132,9 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 	if repl && s.c.isTerminal(s.c.stdin) {
 		stdin = nil
 	}
+	dialCfg := *s.dial
+	// Each REPL statement is a run: a stream opened in one is read in the next ones.
+	dialCfg.KeepStreams = repl
 	return runtime.New(runtime.Config{
 		Stdout:      s.c.stdout,
 		Stderr:      s.stderr,
@@ -158,7 +145,7 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 		PackagePath: s.c.getenv("LUA_PATH"),
 		MemoryLimit: s.o.memoryLimit(),
 		TimeLimit:   time.Duration(s.o.maxTime),
-		Modules:     []runtime.Module{runtime.DialModule(s.dial)},
+		Modules:     []runtime.Module{runtime.DialModule(&dialCfg)},
 	})
 }
 

@@ -12,7 +12,9 @@ import (
 // requestLog is the slog.Handler of --verbose: it turns the dial package's "dial: response"
 // records, one per HTTP attempt, into one line each on w: "dialua: GET /openai/deployments 200
 // 12ms", with "retry N" on a retried attempt and the error instead of the status when the
-// attempt got no answer. The records carry no credentials (the dial package never logs them)
+// attempt got no answer. The time is to the response's headers; the end of a streamed
+// response gets a line of its own ("dial: stream end": chunks, bytes, total time), and so does
+// each wait before a retry ("dial: retrying"). The records carry no credentials (the dial package never logs them)
 // and w masks the ones the process knows besides. Other records are ignored.
 type requestLog struct {
 	w io.Writer
@@ -31,7 +33,15 @@ func (l *requestLog) WithGroup(string) slog.Handler { return l }
 
 // Handle implements slog.Handler.
 func (l *requestLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Message != "dial: response" {
+	switch r.Message {
+	case "dial: retrying":
+		_, err := io.WriteString(l.w, retryLine(r))
+		return err
+	case "dial: stream end":
+		_, err := io.WriteString(l.w, streamEndLine(r))
+		return err
+	case "dial: response":
+	default:
 		return nil
 	}
 	var method, path, errText string
@@ -81,4 +91,48 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(time.Millisecond)
 	}
 	return d.Round(time.Second)
+}
+
+// recordAttrs returns the attributes of r by key.
+func recordAttrs(r slog.Record) map[string]slog.Value {
+	attrs := make(map[string]slog.Value, r.NumAttrs())
+	r.Attrs(func(a slog.Attr) bool {
+		attrs[a.Key] = a.Value.Resolve()
+		return true
+	})
+	return attrs
+}
+
+// retryLine is the line of a "dial: retrying" record: "dialua: POST /path retry 1 in 1.5s".
+func retryLine(r slog.Record) string {
+	a := recordAttrs(r)
+	return fmt.Sprintf("dialua: %s %s retry %d in %s\n", a["method"], a["path"], a["attempt"].Int64(),
+		roundDuration(a["wait"].Duration()))
+}
+
+// streamEndLine is the line of a "dial: stream end" record: "dialua: POST /path stream done:
+// 12 chunks, 3.1 KiB, 1.52s", with "closed" for a stream closed before its end and "failed"
+// and the error for one that broke.
+func streamEndLine(r slog.Record) string {
+	a := recordAttrs(r)
+	method, path, n := a["method"].String(), a["path"].String(), a["events"].Int64()
+	end, reason := a["end"].String(), ""
+	if e, ok := a["error"]; ok {
+		end = "failed"
+		reason = ": " + strings.TrimPrefix(e.String(), "dial: "+method+" "+path+": ")
+	}
+	return fmt.Sprintf("dialua: %s %s stream %s: %d %s, %s, %s%s\n", method, path, end, n,
+		plural(n, "chunk", "chunks"), byteSize(a["bytes"].Int64()),
+		roundDuration(a["elapsed"].Duration()), reason)
+}
+
+// byteSize formats n bytes for people: 512 B, 3.1 KiB, 2.0 MiB.
+func byteSize(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }

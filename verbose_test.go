@@ -34,7 +34,19 @@ func TestRequestLog(t *testing.T) {
 			rec("dial: response", "POST", "/chat", 1, slog.Int("status", 429), slog.Duration("elapsed", 3*time.Millisecond)),
 			rec("dial: retrying", "POST", "/chat", 1, slog.Duration("wait", time.Second)),
 			rec("dial: response", "POST", "/chat", 2, slog.Int("status", 200), slog.Duration("elapsed", 1500*time.Millisecond)),
-		}, "dialua: POST /chat 429 3ms\ndialua: POST /chat 200 1.5s retry 1\n"},
+		}, "dialua: POST /chat 429 3ms\ndialua: POST /chat retry 1 in 1s\ndialua: POST /chat 200 1.5s retry 1\n"},
+		{"stream", []slog.Record{
+			rec("dial: response", "POST", "/chat", 1, slog.Int("status", 200), slog.Duration("elapsed", 2*time.Millisecond)),
+			rec("dial: stream end", "POST", "/chat", 0, slog.Int("events", 12), slog.Int64("bytes", 3200),
+				slog.Duration("elapsed", 1520*time.Millisecond), slog.String("end", "done")),
+			rec("dial: stream end", "POST", "/chat", 0, slog.Int("events", 1), slog.Int64("bytes", 300),
+				slog.Duration("elapsed", 20*time.Millisecond), slog.String("end", "closed")),
+			rec("dial: stream end", "POST", "/chat", 0, slog.Int("events", 0), slog.Int64("bytes", 0),
+				slog.Duration("elapsed", 5*time.Second), slog.String("error", "dial: POST /chat: idle timeout")),
+		}, "dialua: POST /chat 200 2ms\n" +
+			"dialua: POST /chat stream done: 12 chunks, 3.1 KiB, 1.52s\n" +
+			"dialua: POST /chat stream closed: 1 chunk, 300 B, 20ms\n" +
+			"dialua: POST /chat stream failed: 0 chunks, 0 B, 5s: idle timeout\n"},
 		{"connection error", []slog.Record{
 			rec("dial: response", "GET", "/x", 1, slog.String("error", "dial: GET /x: connection refused"),
 				slog.Duration("elapsed", 2*time.Millisecond)),

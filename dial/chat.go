@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // Chat sends a chat completion to deployment (a model or application id; custom application
@@ -77,6 +78,7 @@ func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return nil, err
@@ -89,8 +91,10 @@ func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json
 			return nil, err
 		}
 	}
-	return newStream(rc, c.cfg.maxLine, r.method, path, c.cfg.secrets, decodeChunk,
-		func(ch ChatChunk) bool { return ch.FinishReason() != "" }), nil
+	s := newStream(rc, c.cfg.maxLine, r.method, path, c.cfg.secrets, decodeChunk,
+		func(ch ChatChunk) bool { return ch.FinishReason() != "" })
+	s.onEnd = c.logStreamEnd(ctx, r.method, c.base.Path+r.pathOnly(), start)
+	return s, nil
 }
 
 func decodeChunk(data []byte) (ChatChunk, error) {

@@ -2,10 +2,13 @@ package dial
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"iter"
+	"log/slog"
 	"strconv"
+	"time"
 )
 
 // Stream reads the events of a streaming response, one value of type T per event, in the
@@ -39,9 +42,21 @@ type Stream[T any] struct {
 	cur      T
 	err      error
 	done     bool // no more events: [DONE], error, EOF or Close
+	ended    bool // ended normally
 	closed   bool
 	sawFinal bool
 	events   int
+	read     int64 // bytes of the body read
+	// onEnd, when not nil, is called once, by Close, with the stream's end (see streamEnd).
+	onEnd func(streamEnd)
+}
+
+// streamEnd describes how a stream ended, for the "dial: stream end" log record.
+type streamEnd struct {
+	events   int
+	bytes    int64
+	finished bool  // [DONE] or a finish_reason at the end of the body
+	err      error // the error that ended it; nil and !finished: closed before its end
 }
 
 // newStream reads events from body. decode turns an event's data into a T; finished reports
@@ -50,10 +65,22 @@ type Stream[T any] struct {
 // nothing.
 func newStream[T any](body io.ReadCloser, maxLine int, method, path string, secrets *Secrets,
 	decode func([]byte) (T, error), finished func(T) bool) *Stream[T] {
-	return &Stream[T]{
-		body: body, dec: newSSEDecoder(body, maxLine), decode: decode, finished: finished,
-		method: method, path: path, secrets: secrets,
-	}
+	s := &Stream[T]{body: body, decode: decode, finished: finished, method: method, path: path,
+		secrets: secrets}
+	s.dec = newSSEDecoder(byteCounter{r: body, n: &s.read}, maxLine)
+	return s
+}
+
+// byteCounter adds the bytes read from r to *n.
+type byteCounter struct {
+	r io.Reader
+	n *int64
+}
+
+func (c byteCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
 }
 
 var doneMarker = []byte("[DONE]")
@@ -124,6 +151,9 @@ func (s *Stream[T]) Close() error {
 	}
 	s.closed = true
 	s.done = true
+	if s.onEnd != nil {
+		s.onEnd(streamEnd{events: s.events, bytes: s.read, finished: s.ended, err: s.err})
+	}
 	return s.body.Close()
 }
 
@@ -153,7 +183,7 @@ func (s *Stream[T]) All() iter.Seq2[T, error] {
 // finish ends the stream normally. The rest of the body is drained briefly so the connection
 // can be reused, then the body is closed.
 func (s *Stream[T]) finish() {
-	s.done = true
+	s.done, s.ended = true, true
 	_, _ = io.CopyN(io.Discard, s.body, 4<<10)
 	s.Close()
 }
@@ -197,4 +227,22 @@ func hasErrorMember(data []byte) bool {
 		}
 	})
 	return found
+}
+
+// logStreamEnd returns the onEnd of a stream of ctx for method and path, opened at start: a
+// "dial: stream end" record with the events and bytes read, the time since start, and how it
+// ended ("done", "closed" before its end, or the error).
+func (c *Client) logStreamEnd(ctx context.Context, method, path string, start time.Time) func(streamEnd) {
+	return func(e streamEnd) {
+		outcome := slog.String("end", "closed")
+		switch {
+		case e.err != nil:
+			outcome = slog.String("error", e.err.Error())
+		case e.finished:
+			outcome = slog.String("end", "done")
+		}
+		c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "dial: stream end",
+			slog.String("method", method), slog.String("path", path), slog.Int("events", e.events),
+			slog.Int64("bytes", e.bytes), slog.Duration("elapsed", time.Since(start)), outcome)
+	}
 }

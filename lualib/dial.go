@@ -78,15 +78,25 @@ func (m *Dial) Loader(L *lua.LState) int {
 	return 1
 }
 
-// AfterRun closes the streams the finished run left open, such as one a script broke out of.
+// AfterRun closes the streams the finished run left open, such as one a script broke out of,
+// unless DialConfig.KeepStreams keeps them.
 func (m *Dial) AfterRun(L *lua.LState) {
+	if !m.cfg.KeepStreams {
+		m.closeStreams()
+	}
+}
+
+// closeStreams closes the streams left open.
+func (m *Dial) closeStreams() {
 	for s := range m.streams {
 		s.close()
 	}
 }
 
-// Close closes the pools scripts created. Clients of the shared pool need no closing.
+// Close closes the streams left open and the pools scripts created. Clients of the shared
+// pool need no closing.
 func (m *Dial) Close() error {
+	m.closeStreams()
 	var errs []error
 	for _, p := range m.pools {
 		errs = append(errs, p.Close())

@@ -386,18 +386,25 @@ func answerText(resp lua.LValue) string {
 // for, and the stream's handle as second value. A request that fails raises its err table,
 // since a for loop has nowhere to put nil, msg, err; so does the iterator on a mid-stream
 // error. The stream closes at its end, on stream:close(), or when the run ends (a loop that
-// breaks early).
+// breaks early), unless DialConfig.KeepStreams keeps it for later runs. Reading a stream
+// closed before its end raises "stream closed".
 func (c *Client) Stream(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	call := c.m.readChat(L.LState, 1, L.Get(1), "")
 	if call.onChunk != nil {
 		L.ArgError(1, "'on_chunk' belongs to client:chat; client:stream is an iterator")
 	}
-	s, err := c.c.ChatStreamRaw(Context(L.LState), call.deployment, call.body, call.opts...)
+	ctx, cancel := Context(L.LState), context.CancelFunc(func() {})
+	if c.m.cfg.KeepStreams {
+		// The stream outlives the run; each read is tied to the run doing it (see next).
+		ctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
+	}
+	s, err := c.c.ChatStreamRaw(ctx, call.deployment, call.body, call.opts...)
 	if err != nil {
+		cancel()
 		L.Error(c.m.errorTable(L.LState, err), 1)
 	}
-	st := &Stream{m: c.m, s: s}
+	st := &Stream{m: c.m, s: s, cancel: cancel}
 	c.m.streams[st] = struct{}{}
 	L.Push(L.NewFunction(func(L *lua.LState) int { return st.next(L) }))
 	L.Push(luar.New(L.LState, st))
@@ -408,21 +415,32 @@ func (c *Client) Stream(L *luar.LState) int {
 type Stream struct {
 	m      *Dial
 	s      *dial.Stream[dial.ChatChunk]
+	cancel context.CancelFunc // ends the stream's own context, when it outlives its run
 	acc    dial.ChatResponse
 	closed bool
+	ended  bool // the last chunk was read: reading on gives nil
 }
 
 // String is what tostring shows.
 func (s *Stream) String() string { return "dial.stream" }
 
-// next pushes the next chunk, or nil at the end; a stream error raises.
+// next pushes the next chunk, or nil at the end; a stream error raises, and so does reading
+// a stream closed before its end.
 func (s *Stream) next(L *lua.LState) int {
-	if s.closed {
+	switch {
+	case s.ended:
 		L.Push(lua.LNil)
 		return 1
+	case s.closed:
+		L.RaiseError("dial: stream closed (by stream:close() or at the end of the run that opened it)")
+	}
+	if s.m.cfg.KeepStreams {
+		// Interrupting the run doing the read (Ctrl-C) stops a stream that outlives its run.
+		defer context.AfterFunc(Context(L), s.cancel)()
 	}
 	if !s.s.Next() {
 		err := s.s.Err()
+		s.ended = err == nil
 		s.close()
 		if err != nil {
 			L.Error(s.m.errorTable(L, err), 1)
@@ -449,6 +467,7 @@ func (s *Stream) close() {
 	if !s.closed {
 		s.closed = true
 		s.s.Close()
+		s.cancel()
 		s.m.countUsage(s.acc.Usage)
 	}
 	delete(s.m.streams, s)

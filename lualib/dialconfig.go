@@ -33,6 +33,11 @@ type DialConfig struct {
 	// block to the returned writer and closes it at the end. It may return nil for no
 	// progress (small transfers, no terminal).
 	Progress func(label string, total int64) io.WriteCloser
+	// KeepStreams keeps the streams client:stream opens across runs on the state, as the
+	// REPL needs, where each statement is a run: a stream then ends at its last chunk, at
+	// stream:close() or when the state is closed. Otherwise the end of the run that opened
+	// a stream closes it.
+	KeepStreams bool
 }
 
 // ClientConfig is the connection of dial.default(): the flags and environment of the CLI.

@@ -39,6 +39,7 @@ type Host struct {
 	cache   *ChunkCache
 	fs      fileSystem
 	stdout  io.Writer
+	out     *lineWriter // stdout, which it wraps
 	stderr  io.Writer
 	io      *ioLib
 	modules []Instance
@@ -89,6 +90,8 @@ func New(cfg Config) (*Host, error) {
 	if h.stdout == nil {
 		h.stdout = io.Discard
 	}
+	h.out = &lineWriter{w: h.stdout}
+	h.stdout = h.out
 	if h.stderr == nil {
 		h.stderr = io.Discard
 	}

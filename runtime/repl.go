@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -33,6 +34,11 @@ type REPLConfig struct {
 	// History, when not nil, is called with every complete statement the user entered, once
 	// it has run, as one line (see [HistoryEntry]); the caller filters and stores it.
 	History func(entry string)
+	// StopOnError ends the REPL at the first statement that fails to compile or raises an
+	// error, and REPL returns that error (a [*ScriptError]) instead of printing it; a statement
+	// left unfinished at the end of the input is a syntax error. It suits input that is not a
+	// terminal, which lua reads as one script that stops at its first error.
+	StopOnError bool
 	// ChunkName names the chunks in error messages; empty means "stdin", as in the lua
 	// binary.
 	ChunkName string
@@ -50,10 +56,11 @@ const (
 // a chunk that is not complete yet (an open block, string or bracket, a dangling operator)
 // continues on the next line with the prompt ">> "; an error prints its message and traceback
 // on the host's Stderr and the REPL goes on. The global _ holds the first value of the last
-// expression printed.
+// expression printed and _2, _3, … the others; a value after the first that is a table too big
+// for one line prints as a note naming its global.
 //
 // REPL returns nil at the end of the input, an [*ExitError] when a statement called os.exit,
-// and ctx's error when ctx is done. Each statement runs under a context derived from ctx and
+// the statement's error under cfg.StopOnError, and ctx's error when ctx is done. Each statement runs under a context derived from ctx and
 // canceled by cfg.Interrupt.
 func (h *Host) REPL(ctx context.Context, cfg REPLConfig) error {
 	if h.L == nil {
@@ -74,7 +81,7 @@ func (h *Host) REPL(ctx context.Context, cfg REPLConfig) error {
 			r.lines, r.typed = r.lines[:0], r.typed[:0]
 			continue
 		case errors.Is(err, io.EOF):
-			return nil
+			return r.end()
 		case err != nil:
 			return err
 		}
@@ -91,6 +98,7 @@ type repl struct {
 	name  string
 	lines []string
 	typed []string // lines as typed, for the history: "=x" rather than "return x"
+	extra int      // the number of values the last expression printed: _2 … are set up to it
 }
 
 // prompt returns _PROMPT or _PROMPT2 when set, else the default prompt for the current line.
@@ -124,11 +132,30 @@ func (r *repl) feed(ctx context.Context, line string) error {
 			return nil // continue on the next line
 		}
 		r.finish()
-		r.printError(err)
-		return nil
+		return r.failed(err)
 	}
 	r.finish()
 	return r.run(ctx, fn, asExpr)
+}
+
+// end is the end of the input: with StopOnError, an unfinished statement is a syntax error.
+func (r *repl) end() error {
+	if !r.cfg.StopOnError || len(r.lines) == 0 {
+		return nil
+	}
+	_, _, err := r.compile(strings.Join(r.lines, "\n"))
+	r.finish()
+	return err
+}
+
+// failed handles the failure of a statement: it ends the REPL with err under StopOnError, and
+// otherwise prints it and goes on.
+func (r *repl) failed(err error) error {
+	if r.cfg.StopOnError {
+		return err
+	}
+	r.printError(err)
+	return nil
 }
 
 // finish ends the statement being entered and records it in the history.
@@ -187,12 +214,7 @@ func (r *repl) run(ctx context.Context, fn *lua.LFunction, asExpr bool) error {
 		if top == 0 {
 			return nil
 		}
-		parts := make([]string, top)
-		for i := 1; i <= top; i++ {
-			parts[i-1] = Pretty(L, L.Get(i))
-		}
-		L.SetGlobal("_", L.Get(1))
-		out = strings.Join(parts, "\t") + "\n"
+		out = r.results(L, top)
 		return nil
 	})
 	close(stopWatch)
@@ -212,13 +234,46 @@ func (r *repl) run(ctx context.Context, fn *lua.LFunction, asExpr bool) error {
 		case <-interrupted:
 			// The statement may have left the cursor mid-line, after the terminal's "^C".
 			fmt.Fprintln(r.h.stderr, "\ninterrupted!")
+			r.h.out.lineEnded()
 		default:
-			r.printError(err)
+			return r.failed(err)
 		}
 	default:
-		r.printError(err)
+		return r.failed(err)
 	}
 	return nil
+}
+
+// results formats the top values on L's stack, the results of an expression, and keeps them
+// in the globals _ (the first) and _2, _3, … (the others). The first value prints in full;
+// a later one that is a table too big for one line prints as a short note naming its global,
+// since it is a detail behind the first, as client:ask's response is behind the answer's text.
+func (r *repl) results(L *lua.LState, top int) string {
+	for i := top + 1; i <= r.extra; i++ {
+		L.SetGlobal("_"+strconv.Itoa(i), lua.LNil)
+	}
+	r.extra = top
+	parts := make([]string, top)
+	for i := 1; i <= top; i++ {
+		v := L.Get(i)
+		name := "_"
+		if i > 1 {
+			name += strconv.Itoa(i)
+		}
+		L.SetGlobal(name, v)
+		parts[i-1] = Pretty(L, v)
+		if t, ok := v.(*lua.LTable); ok && i > 1 && strings.Contains(parts[i-1], "\n") {
+			parts[i-1] = fmt.Sprintf("<table, %d fields: see %s>", countFields(t), name)
+		}
+	}
+	return strings.Join(parts, "\t") + "\n"
+}
+
+// countFields returns the number of keys of t.
+func countFields(t *lua.LTable) int {
+	n := 0
+	t.ForEach(func(lua.LValue, lua.LValue) { n++ })
+	return n
 }
 
 // drain discards the values waiting in ch.
@@ -232,8 +287,10 @@ func drain(ch <-chan struct{}) {
 	}
 }
 
-// printError writes a failed statement's message and traceback to the host's Stderr.
+// printError writes a failed statement's message and traceback to the host's Stderr, on a
+// line of its own.
 func (r *repl) printError(err error) {
+	r.h.out.endLine()
 	var se *ScriptError
 	if errors.As(err, &se) {
 		fmt.Fprintln(r.h.stderr, se.Message)
@@ -243,23 +300,4 @@ func (r *repl) printError(err error) {
 		return
 	}
 	fmt.Fprintln(r.h.stderr, err)
-}
-
-// HistoryEntry joins the lines of one statement into a single history line: with spaces when
-// that keeps the meaning (no comment and no long string or bracket that a newline matters to),
-// else with newlines.
-func HistoryEntry(lines []string) string {
-	for _, l := range lines {
-		if strings.Contains(l, "--") || strings.Contains(l, "[[") || strings.Contains(l, "[=") ||
-			strings.HasSuffix(l, `\`) {
-			return strings.Join(lines, "\n")
-		}
-	}
-	parts := make([]string, 0, len(lines))
-	for _, l := range lines {
-		if l = strings.TrimSpace(l); l != "" {
-			parts = append(parts, l)
-		}
-	}
-	return strings.Join(parts, " ")
 }

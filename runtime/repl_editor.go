@@ -35,6 +35,7 @@ type EditorConfig struct {
 // runs. Close it when done.
 type LineEditor struct {
 	rl *readline.Instance
+	h  *Host
 }
 
 // NewLineEditor returns a line editor for the REPL of h.
@@ -71,7 +72,7 @@ func NewLineEditor(h *Host, cfg EditorConfig) (*LineEditor, error) {
 		// Trimming an overlong history rewrites the file with the default permissions.
 		_ = os.Chmod(cfg.HistoryFile, 0o600)
 	}
-	return &LineEditor{rl: rl}, nil
+	return &LineEditor{rl: rl, h: h}, nil
 }
 
 // createPrivate creates path and its directory, readable only by the user, if missing.
@@ -86,8 +87,10 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
-// ReadLine implements [LineReader].
+// ReadLine implements [LineReader]. When the host's output stopped mid-line (io.write without
+// a line break), the prompt starts on the next line: redrawing it would erase that output.
 func (e *LineEditor) ReadLine(prompt string) (string, error) {
+	e.h.out.endLine()
 	e.rl.SetPrompt(prompt)
 	line, err := e.rl.Readline()
 	if errors.Is(err, readline.ErrInterrupt) {

@@ -70,6 +70,22 @@ func TestREPLPrintsExpressions(t *testing.T) {
 	assert.Equal(t, "3\n2.5\n5\t10\tstr\nhi\nnil\n7\n7\n", out)
 }
 
+func TestREPLSecondaryTables(t *testing.T) {
+	t.Parallel()
+	out, errOut, _, err := replRun(t,
+		"function ask() return 'the text', {id = 'x', choices = {{message = {content = string.rep('long ', 20)}}}} end",
+		"ask()",
+		"_2.id, _",
+		"_2",         // the last expression set _2 to "the text"
+		"1, {2}, {}", // tables that fit on one line print in full
+		"'one'",      // _2 and _3 are cleared
+		"_2 == nil and _3 == nil",
+	)
+	require.NoError(t, err)
+	assert.Empty(t, errOut)
+	assert.Equal(t, "the text\t<table, 2 fields: see _2>\nx\tthe text\nthe text\n1\t{ 2 }\t{}\none\ntrue\n", out)
+}
+
 func TestREPLContinuation(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
@@ -89,7 +105,7 @@ func TestREPLContinuation(t *testing.T) {
 	assert.Equal(t, []string{"> ", ">> ", ">> ", "> ", ">> ", "> ", ">> ", "> ", ">> ", ">> ",
 		"> ", ">> ", "> ", "> "}, in.prompts)
 	assert.Equal(t, []string{"function f(a) return a * 2 end", "f( 21)", "1 + 1", "t = { 1, 2, }",
-		"s = [[a\nb]]", "=s"}, history)
+		`s = "a\nb"`, "=s"}, history)
 }
 
 func TestREPLErrorsGoOn(t *testing.T) {
@@ -106,6 +122,14 @@ func TestREPLErrorsGoOn(t *testing.T) {
 	assert.Contains(t, errOut, "stdin:1: boom\nstack traceback:")
 	assert.Contains(t, errOut, "(error object is a table value)")
 	assert.Len(t, history, 4)
+}
+
+func TestREPLErrorAfterPartialLine(t *testing.T) {
+	t.Parallel()
+	out, errOut, _, err := replRun(t, `io.write("partial") error("boom")`, `do io.write("more\n") end`)
+	require.NoError(t, err)
+	assert.Equal(t, "partial\nmore\n", out) // the error message starts on a line of its own
+	assert.Contains(t, errOut, "stdin:1: boom")
 }
 
 func TestREPLInterruptAtPromptDropsTheStatement(t *testing.T) {
@@ -174,20 +198,38 @@ func TestREPLContextEndsIt(t *testing.T) {
 
 func TestHistoryEntry(t *testing.T) {
 	t.Parallel()
+	h := newHost(t, runtime.Config{})
 	for _, tc := range []struct {
 		name  string
 		lines []string
 		want  string
 	}{
-		{"one line", []string{"x = 1"}, "x = 1"},
-		{"block", []string{"for i = 1, 2 do", "  print(i)", "end"}, "for i = 1, 2 do print(i) end"},
-		{"comment", []string{"f( -- note", "1)"}, "f( -- note\n1)"},
-		{"long string", []string{"s = [[a", "b]]"}, "s = [[a\nb]]"},
-		{"escaped newline", []string{`s = "a\`, `b"`}, "s = \"a\\\nb\""},
+		{"one line", []string{"r = 1"}, "r = 1"},
+		{"block", []string{"r = 0", "for i = 1, 2 do", "  r = r + i", "", "end"},
+			"r = 0 for i = 1, 2 do r = r + i end"},
+		{"comment", []string{"r = f( -- note", "1)"}, "r = f( --[[ note]] 1)"},
+		{"comment closing brackets", []string{"r = f( -- a]] b] [[c", "1) -- last"},
+			"r = f( --[=[ a]] b] [[c]=] 1) -- last"},
+		{"comments in a function", []string{"function g(x)", "  -- doubles x", "  return x * 2 -- done",
+			"end", "r = g(21)"}, "function g(x) --[[ doubles x]] return x * 2 --[[ done]] end r = g(21)"},
+		{"long comment", []string{"r = 1 --[==[ a", "b ]==] + 1"}, "r = 1 --[==[ a b ]==] + 1"},
+		{"dashes in a string", []string{`r = "a -- b" ..`, `'--c'`}, `r = "a -- b" .. '--c'`},
+		{"long string", []string{"r = [[", "a", "b]] .. [=[c]=]"}, `r = "a\nb" .. [=[c]=]`},
+		{"long string with quotes", []string{`r = [[say "hi"\`, "\tthere]]"},
+			`r = "say \"hi\"\\\n\009there"`},
+		{"escaped newline", []string{`r = "a\`, `b"`}, `r = "a\nb"`},
+		{"escaped quote", []string{`r = "a\" --" -- x`, `.. "b"`}, `r = "a\" --" --[[ x]] .. "b"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			assert.Equal(t, tc.want, runtime.HistoryEntry(tc.lines))
+			got := runtime.HistoryEntry(tc.lines)
+			assert.Equal(t, tc.want, got)
+			assert.NotContains(t, got, "\n")
+			// The entry means what the lines meant.
+			src := "function f(x) return x + 1 end\n"
+			require.NoError(t, h.RunString(t.Context(), src+strings.Join(tc.lines, "\n")))
+			want := runtime.Pretty(h.State(), h.State().GetGlobal("r"))
+			require.NoError(t, h.RunString(t.Context(), src+got))
+			assert.Equal(t, want, runtime.Pretty(h.State(), h.State().GetGlobal("r")))
 		})
 	}
 }

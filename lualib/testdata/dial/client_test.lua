@@ -207,7 +207,9 @@ function TestStreamIterator(t)
   it()
   t:equal(s:response().choices[1].message.content, "x")
   t:equal(s:close(), true)
-  t:equal(it(), nil, "a closed stream ends")
+  local ok, closed = pcall(it)
+  t:equal(ok, false, "reading a stream closed before its end raises")
+  t:equal(tostring(closed):find("stream closed", 1, true) ~= nil, true, tostring(closed))
 
   local ok, err = pcall(function()
     for _ in client:stream{ deployment = "broken", messages = { { role = "user", content = "x" } } } do end
