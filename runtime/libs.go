@@ -55,6 +55,8 @@ func (h *Host) openBase(L *lua.LState) {
 	g.RawSetString("collectgarbage", L.NewFunction(collectGarbage))
 	g.RawSetString("dofile", L.NewFunction(h.dofile))
 	g.RawSetString("loadfile", L.NewFunction(h.loadfile))
+	g.RawSetString("loadstring", L.NewFunction(loadString))
+	g.RawSetString("load", L.NewFunction(load))
 	g.RawSetString("_printregs", lua.LNil) // a gopher-lua debugging aid that prints to os.Stdout
 }
 
