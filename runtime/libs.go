@@ -42,6 +42,7 @@ func (h *Host) openLibs() error {
 		}
 	}
 	h.openBase(L)
+	openProtectedCalls(L)
 	h.openPackage(L)
 	h.openOS(L)
 	h.openDebug(L)
