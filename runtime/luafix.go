@@ -1,12 +1,14 @@
 package runtime
 
 import (
+	"fmt"
+
 	"github.com/yuin/gopher-lua/ast"
 )
 
-// The compiler of gopher-lua v1.1.2 gets two shapes of loop wrong; fixLoops rewrites the
-// parsed chunk into equivalent code that it compiles right, before every compilation the host
-// makes (see compile).
+// The compiler of gopher-lua v1.1.2 gets two shapes of loop and the multiple assignment
+// wrong; rewriteChunk rewrites the parsed chunk into equivalent code that it compiles right,
+// before every compilation the host makes (see compile).
 //
 //   - A generic for registers its three hidden locals before compiling its expression list,
 //     so an expression that needs scratch registers, such as the method call in
@@ -18,10 +20,15 @@ import (
 //     jump as a label, so the loop jumps to a wrong place. The rewrite puts a hidden
 //     `local (loop guard)` (one LOADNIL) in front of such a body.
 //
+//   - A multiple assignment stores some values before it has read all it needs: after
+//     `a, b = b, a` both hold the old b, and `t, t.x = nil, 1` indexes the new t. The rewrite
+//     evaluates as Lua 5.1 does, into hidden locals first: the tables and keys of the targets,
+//     left to right, then the values; it then assigns them one by one, right to left.
+//
 // The hidden locals have names no script can write, so they never clash with the script's.
 
-// fixLoops rewrites the loops of chunk, at every depth, in place.
-func fixLoops(chunk []ast.Stmt) {
+// rewriteChunk rewrites the loops and multiple assignments of chunk, at every depth, in place.
+func rewriteChunk(chunk []ast.Stmt) {
 	fixBlock(chunk)
 }
 
@@ -37,6 +44,9 @@ func fixStmt(st ast.Stmt) ast.Stmt {
 	case *ast.AssignStmt:
 		fixExprs(s.Lhs)
 		fixExprs(s.Rhs)
+		if len(s.Lhs) > 1 {
+			return splitAssignment(s)
+		}
 	case *ast.LocalAssignStmt:
 		fixExprs(s.Exprs)
 	case *ast.FuncCallStmt:
@@ -130,18 +140,73 @@ func hoistForExprs(s *ast.GenericForStmt) ast.Stmt {
 	if allPlain(s.Exprs) {
 		return s
 	}
-	local := &ast.LocalAssignStmt{Names: forStateNames, Exprs: s.Exprs}
-	positionAs(local, s)
+	local := localAssign(forStateNames, s.Exprs, s)
 	local.SetLastLine(s.Line())
 	s.Exprs = make([]ast.Expr, len(forStateNames))
 	for i, name := range forStateNames {
-		id := &ast.IdentExpr{Value: name}
-		positionAs(id, s)
-		s.Exprs[i] = id
+		s.Exprs[i] = ident(name, s)
 	}
 	block := &ast.DoBlockStmt{Stmts: []ast.Stmt{local, s}}
 	positionAs(block, s)
 	return block
+}
+
+// splitAssignment returns `do local o1, k1, … = t1, key1, …; local v1, … = explist;
+// targetN = vN; …; target1 = v1 end` for the multiple assignment s, where target i is the
+// name of s or o_i[k_i].
+func splitAssignment(s *ast.AssignStmt) ast.Stmt {
+	var refs []ast.Expr   // tables and keys of the indexed targets
+	var refNames []string // their hidden locals
+	targets := make([]ast.Expr, len(s.Lhs))
+	for i, lhs := range s.Lhs {
+		get, ok := lhs.(*ast.AttrGetExpr)
+		if !ok {
+			targets[i] = lhs
+			continue
+		}
+		o, k := hidden("(assign table %d)", i), hidden("(assign key %d)", i)
+		refs = append(refs, get.Object, get.Key)
+		refNames = append(refNames, o, k)
+		target := &ast.AttrGetExpr{Object: ident(o, s), Key: ident(k, s)}
+		positionAs(target, lhs)
+		targets[i] = target
+	}
+	var stmts []ast.Stmt
+	if len(refs) > 0 {
+		stmts = append(stmts, localAssign(refNames, refs, s))
+	}
+	valueNames := make([]string, len(s.Lhs))
+	for i := range valueNames {
+		valueNames[i] = hidden("(assign value %d)", i)
+	}
+	stmts = append(stmts, localAssign(valueNames, s.Rhs, s))
+	for i := len(targets) - 1; i >= 0; i-- {
+		assign := &ast.AssignStmt{Lhs: []ast.Expr{targets[i]}, Rhs: []ast.Expr{ident(valueNames[i], s)}}
+		positionAs(assign, s)
+		stmts = append(stmts, assign)
+	}
+	block := &ast.DoBlockStmt{Stmts: stmts}
+	positionAs(block, s)
+	return block
+}
+
+// hidden returns the name of a hidden local: format with the target's index.
+func hidden(format string, i int) string {
+	return fmt.Sprintf(format, i+1)
+}
+
+// ident returns a reference to the local name, placed at model's line.
+func ident(name string, model ast.PositionHolder) *ast.IdentExpr {
+	id := &ast.IdentExpr{Value: name}
+	positionAs(id, model)
+	return id
+}
+
+// localAssign returns `local names = exprs`, placed at model's line.
+func localAssign(names []string, exprs []ast.Expr, model ast.PositionHolder) *ast.LocalAssignStmt {
+	local := &ast.LocalAssignStmt{Names: names, Exprs: exprs}
+	positionAs(local, model)
+	return local
 }
 
 // allPlain reports whether every expression is a name or a constant, which the generic for

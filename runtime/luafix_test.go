@@ -79,3 +79,33 @@ func TestRewrittenLoopsKeepSemantics(t *testing.T) {
 	assert.Equal(t, "a,b,c,1,2,3\n1x\t2y\n"+
 		"<string>:13: attempt to index a non-table object(nil) with key 'iter'\n", out.String())
 }
+
+func TestMultipleAssignmentReadsBeforeItStores(t *testing.T) {
+	t.Parallel()
+	// Lua 5.1 evaluates the targets' tables and keys, then the values, then assigns right to
+	// left; the compiler of gopher-lua v1.1.2 alone gets the first four wrong.
+	got := runLua(t, `
+		local a, b = 1, 2
+		a, b = b, a
+		print(a, b)
+		a, b = b + 1, a
+		print(a, b)
+		local tbl = {}
+		local old = tbl
+		tbl, tbl.x = nil, 1
+		print(tbl, old.x)
+		local i, u = 1, {}
+		i, u[i] = i + 1, 20
+		print(i, u[1], u[2])
+		local p, q, r = 1, 2, 3
+		p, q, r = r, p, q
+		print(p, q, r)
+		local function two() return 7, 8 end
+		local m, n, o = 0, 0, 0
+		m, n, o = two()
+		print(m, n, o)
+		local s, s2 = 0, 0
+		s, s = 1, 2
+		print(s)`)
+	assert.Equal(t, "2\t1\n2\t2\nnil\t1\n2\t20\tnil\n3\t1\t2\n7\t8\tnil\n1\n", got)
+}
