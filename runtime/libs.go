@@ -43,6 +43,7 @@ func (h *Host) openLibs() error {
 	}
 	h.openBase(L)
 	openProtectedCalls(L)
+	openNumbers(L)
 	h.openPackage(L)
 	h.openOS(L)
 	h.openDebug(L)
@@ -70,7 +71,7 @@ func (h *Host) print(L *lua.LState) int {
 		if i > 1 {
 			buf = append(buf, '\t')
 		}
-		buf = append(buf, L.ToStringMeta(L.Get(i)).String()...)
+		buf = append(buf, toString(L, L.Get(i))...)
 	}
 	buf = append(buf, '\n')
 	_, _ = h.stdout.Write(buf) // as in lua.c, a failing stdout does not stop the script
