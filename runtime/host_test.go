@@ -217,7 +217,8 @@ func TestErrorValues(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ name, code, want string }{
 		{"string without position", `error("plain", 0)`, "plain"},
-		{"number", `error(42)`, "42"},
+		{"number", `error(42)`, "<string>:1: 42"}, // as in Lua 5.1
+		{"number without position", `error(0.1 + 0.2, 0)`, "0.3"},
 		{"table", `error({code = 1})`, "(error object is a table value)"},
 		{"table with __tostring", `error(setmetatable({}, {__tostring = function() return "custom" end}))`, "custom"},
 		{"__tostring that raises", `error(setmetatable({}, {__tostring = function() error("x") end}))`, "(error object is a table value)"},

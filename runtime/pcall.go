@@ -45,20 +45,32 @@ func openProtectedCalls(L *lua.LState) {
 	}
 }
 
-// raise is error(value [, level]) of Lua 5.1: a string gets the position of the function level
-// levels up the stack (1, the default, is the one that called error) when that is a Lua
-// function, and no value raises nil.
+// raise is error(value [, level]) of Lua 5.1: with a level above 0, a string or number becomes
+// a string prefixed with the position of the function level levels up the stack (1, the
+// default, is the one that called error) when that is a Lua function; no value raises nil.
 func raise(L *lua.LState) int {
 	value := L.Get(1)
-	if msg, ok := value.(lua.LString); ok {
-		if dbg, ok := L.GetStack(L.OptInt(2, 1)); ok { // level 0 is error itself
-			if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.CurrentLine > 0 {
-				value = lua.LString(fmt.Sprintf("%s:%d: %s", dbg.Source, dbg.CurrentLine, msg))
-			}
+	level := L.OptInt(2, 1)
+	switch value.(type) {
+	case lua.LString, lua.LNumber:
+		if level > 0 {
+			value = lua.LString(where(L, level) + toString(L, value))
 		}
 	}
 	L.Error(value, 0)
 	return 0
+}
+
+// where returns "source:line: " of the Lua function level levels up the stack, or "".
+func where(L *lua.LState, level int) string {
+	dbg, ok := L.GetStack(level)
+	if !ok {
+		return ""
+	}
+	if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.CurrentLine <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
 }
 
 // running is coroutine.running of Lua 5.1: the running coroutine, or nil in the main thread,

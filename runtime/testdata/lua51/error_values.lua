@@ -28,3 +28,6 @@ local function lvl() error("level two", 2) end
 print(pcall(function()
   lvl()
 end))
+print(pcall(function() error(7) end))
+print(pcall(function() error(0.1 + 0.2) end))
+print(type(select(2, pcall(error, 5, 0))), type(select(2, pcall(error, 5))))
