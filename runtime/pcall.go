@@ -8,9 +8,6 @@ import (
 	"github.com/dialua/dialua/internal/luathread"
 )
 
-// yieldAcrossPcall is what a coroutine.yield inside pcall or xpcall raises, as in Lua 5.1.
-const yieldAcrossPcall = "attempt to yield across metamethod/C-call boundary"
-
 // openProtectedCalls replaces pcall and xpcall with ones that run the protected function on a
 // thread of its own (see luathread), so that an error closes only the upvalues of the frames
 // it unwinds, coroutine.yield with one that refuses to cross them, and error with one that
@@ -25,7 +22,7 @@ func openProtectedCalls(L *lua.LState) {
 			L.Push(lua.LString(msg))
 			return 2
 		}
-		return protectedResults(L, pool.Call(L, L.GetTop()-1, lua.MultRet, nil, yieldAcrossPcall))
+		return protectedResults(L, pool.Call(L, L.GetTop()-1, lua.MultRet, nil, luathread.YieldAcrossC))
 	}))
 	g.RawSetString("xpcall", L.NewFunction(func(L *lua.LState) int {
 		handler := L.CheckFunction(2)
@@ -36,7 +33,7 @@ func openProtectedCalls(L *lua.LState) {
 				return 0
 			}))
 		}
-		return protectedResults(L, pool.Call(L, 0, lua.MultRet, handler, yieldAcrossPcall))
+		return protectedResults(L, pool.Call(L, 0, lua.MultRet, handler, luathread.YieldAcrossC))
 	}))
 	g.RawSetString("error", L.NewFunction(raise))
 	if co, ok := g.RawGetString("coroutine").(*lua.LTable); ok {

@@ -130,10 +130,33 @@ func Refusal(L *lua.LState) (string, bool) {
 	return msg, ok
 }
 
-// Yield is coroutine.yield that raises the [Refusal] message on a thread of a protected call.
+// YieldAcrossC is Lua 5.1's message for a yield that would cross a call made from Go (C in
+// Lua 5.1), which cannot be suspended.
+const YieldAcrossC = "attempt to yield across metamethod/C-call boundary"
+
+// Yield is coroutine.yield that raises instead of yielding where gopher-lua would leave the
+// stack half unwound: on a thread of a protected call, the [Refusal] message; in a coroutine
+// that a Go function on its stack has called back into (a table.sort comparator, a
+// string.gsub function, a Go method calling Lua), [YieldAcrossC].
 func Yield(L *lua.LState) int {
 	if msg, ok := Refusal(L); ok {
 		L.Error(lua.LString(msg), 0)
 	}
+	if L.Parent != nil && callsFromGo(L) {
+		L.Error(lua.LString(YieldAcrossC), 0)
+	}
 	return -1 // gopher-lua's yield: the values on the stack go to the resumer
+}
+
+// callsFromGo reports whether a Go function is on L's stack below the caller of yield.
+func callsFromGo(L *lua.LState) bool {
+	for level := 1; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return false
+		}
+		if _, err := L.GetInfo("S", dbg, lua.LNil); err == nil && dbg.What == "G" {
+			return true
+		}
+	}
 }
