@@ -42,8 +42,7 @@ func (h *Host) openLibs() error {
 		}
 	}
 	h.openBase(L)
-	openProtectedCalls(L)
-	openNumbers(L)
+	openLua51(L)
 	h.openPackage(L)
 	h.openOS(L)
 	h.openDebug(L)

@@ -10,8 +10,7 @@ import (
 
 // openProtectedCalls replaces pcall and xpcall with ones that run the protected function on a
 // thread of its own (see luathread), so that an error closes only the upvalues of the frames
-// it unwinds, coroutine.yield with one that refuses to cross them, and error with one that
-// also raises nil.
+// it unwinds, and error with one that positions numbers too and also raises nil.
 func openProtectedCalls(L *lua.LState) {
 	pool := &luathread.Pool{}
 	g := L.G.Global
@@ -36,10 +35,6 @@ func openProtectedCalls(L *lua.LState) {
 		return protectedResults(L, pool.Call(L, 0, lua.MultRet, handler, luathread.YieldAcrossC))
 	}))
 	g.RawSetString("error", L.NewFunction(raise))
-	if co, ok := g.RawGetString("coroutine").(*lua.LTable); ok {
-		co.RawSetString("yield", L.NewFunction(luathread.Yield))
-		co.RawSetString("running", L.NewFunction(running))
-	}
 }
 
 // raise is error(value [, level]) of Lua 5.1: with a level above 0, a string or number becomes
@@ -68,17 +63,6 @@ func where(L *lua.LState, level int) string {
 		return ""
 	}
 	return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
-}
-
-// running is coroutine.running of Lua 5.1: the running coroutine, or nil in the main thread,
-// also inside pcall (whose function runs on a thread of its own).
-func running(L *lua.LState) int {
-	if cur := L.G.CurrentThread; cur != L.G.MainThread {
-		L.Push(cur)
-	} else {
-		L.Push(lua.LNil)
-	}
-	return 1
 }
 
 // notCallable returns the message of Lua 5.1 for calling v when v is neither a function nor

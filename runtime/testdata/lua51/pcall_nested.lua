@@ -13,7 +13,7 @@ print(pcall(function() return obj.missing end))
 local co = coroutine.create(function() local ok, e = pcall(error, "in co", 0) coroutine.yield(e) error("co dies", 0) end)
 print(coroutine.resume(co))
 print(coroutine.resume(co))
-print(pcall(function() local co2 = coroutine.wrap(function() error({"wrapped"}) end) co2() end) == false)
+print(pcall(function() local co2 = coroutine.wrap(function() error("wrapped", 0) end) co2() end))
 local depth = 0
 local function deep(n) depth = depth + 1 if n == 0 then error("bottom", 0) end local ok, e = pcall(deep, n - 1) error(e .. "<" .. n, 0) end
 print(pcall(deep, 5))
