@@ -11,11 +11,11 @@ import (
 // gopher-lua writes numbers the way Go does (2^53 as 9007199254740992, 0.1+0.2 as
 // 0.30000000000000004, infinity as +Inf), has math.huge as the largest finite number, and its
 // tonumber rejects exponents ("1e2"). Lua 5.1 writes numbers with "%.14g". openNumbers gives
-// tostring, print, io.write and tonumber the behaviour of Lua 5.1; the .. operator,
-// string.format("%s") and table.concat stay gopher-lua's (README, "Known limitations of the
-// Lua VM").
+// tostring, print, io.write, table.concat and tonumber the behaviour of Lua 5.1; the ..
+// operator and string.format("%s") stay gopher-lua's (README, "Known limitations of the Lua
+// VM").
 
-// openNumbers replaces tostring, tonumber and math.huge with those of Lua 5.1.
+// openNumbers replaces tostring, tonumber, table.concat and math.huge with those of Lua 5.1.
 func openNumbers(L *lua.LState) {
 	g := L.G.Global
 	g.RawSetString("tostring", L.NewFunction(func(L *lua.LState) int {
@@ -27,6 +27,31 @@ func openNumbers(L *lua.LState) {
 	if m, ok := g.RawGetString("math").(*lua.LTable); ok {
 		m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	}
+	if t, ok := g.RawGetString("table").(*lua.LTable); ok {
+		t.RawSetString("concat", L.NewFunction(tableConcat))
+	}
+}
+
+// tableConcat is table.concat(t [, sep [, i [, j]]]) of Lua 5.1, numbers written with "%.14g".
+func tableConcat(L *lua.LState) int {
+	t := L.CheckTable(1)
+	sep := L.OptString(2, "")
+	i := L.OptInt(3, 1)
+	j := L.OptInt(4, t.Len())
+	var b strings.Builder
+	for k := i; k <= j; k++ {
+		switch v := t.RawGetInt(k).(type) {
+		case lua.LString, lua.LNumber:
+			b.WriteString(writeText(v))
+		default:
+			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type(), k)
+		}
+		if k < j {
+			b.WriteString(sep)
+		}
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
 }
 
 // toString converts v as Lua 5.1's tostring does: numbers with "%.14g", other values as

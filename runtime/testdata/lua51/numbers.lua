@@ -25,3 +25,8 @@ print()
 for i = 0.5, 2, 0.5 do io.write(i, " ") end
 print()
 print(math.floor(2^31 + 0.5), -2^31, 2^31 - 1)
+print(table.concat({0.1+0.2, 1/3, "s", 2^53}, " "))
+print(table.concat({1, 2, 3}, ", ", 2), table.concat({1, 2, 3}, "-", 2, 3), table.concat({}, "x"), table.concat({1, 2}, nil))
+print(table.concat({1, 2, 3}, "", 3, 2) == "")
+print(pcall(table.concat, {1, {}, 3}))
+print(pcall(table.concat, {1, 2}, ",", 1, 3))
