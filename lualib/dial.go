@@ -12,6 +12,7 @@ import (
 	luar "layeh.com/gopher-luar"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/internal/luathread"
 )
 
 // LocalFiles is how the module reaches local files: as the host's io.open, os.rename and
@@ -36,6 +37,8 @@ type Dial struct {
 	// thread runs the current module call: the state or one of its coroutines.
 	// Credential functions run on it.
 	thread *lua.LState
+	// threads run the script functions dial calls call (see callback).
+	threads luathread.Pool
 
 	defaultClient lua.LValue           // the handle dial.default() returns
 	pools         []*dial.Pool         // pools scripts made with dial.pool{}

@@ -295,8 +295,10 @@ func (c *Client) chatStream(L *lua.LState, call chatCall) int {
 		if err != nil {
 			return c.m.fail(L, errors.Join(dial.ErrParse, err))
 		}
-		// Unprotected: an error raised by the callback propagates to the script as it is.
-		L.CallByParam(lua.P{Fn: call.onChunk, NRet: 1}, v)
+		// An error raised by the callback propagates to the script as it is.
+		if err := c.m.callback(L, call.onChunk, 1, v); err != nil {
+			L.Error(err.(*lua.ApiError).Object, 0)
+		}
 		stop := L.Get(-1) == lua.LFalse
 		L.Pop(1)
 		if stop {
@@ -651,7 +653,7 @@ func (m *Dial) credential(fn *lua.LFunction) dial.CredentialFunc {
 // non-empty string, optionally followed by a lifetime in seconds.
 func (m *Dial) callCredential(fn *lua.LFunction) (string, time.Duration, error) {
 	L := m.thread
-	if err := L.CallByParam(lua.P{Fn: fn, NRet: 2, Protect: true}); err != nil {
+	if err := m.callback(L, fn, 2); err != nil {
 		var apiErr *lua.ApiError
 		msg := err.Error()
 		if errors.As(err, &apiErr) {

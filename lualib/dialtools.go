@@ -17,6 +17,7 @@ import (
 // be unwound by a Lua error: the first error raised is kept and raised again once the Go call
 // has returned.
 type callbacks struct {
+	m     *Dial
 	L     *lua.LState
 	err   error // the first error a callback raised
 	value lua.LValue
@@ -25,7 +26,7 @@ type callbacks struct {
 // call calls fn with args in protected mode and returns its first result, or records the
 // error.
 func (cb *callbacks) call(fn *lua.LFunction, args ...lua.LValue) (lua.LValue, error) {
-	if err := cb.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, args...); err != nil {
+	if err := cb.m.callback(cb.L, fn, 1, args...); err != nil {
 		return nil, err
 	}
 	v := cb.L.Get(-1)
@@ -151,7 +152,7 @@ func (c *Client) Run(L *luar.LState) int {
 	m := c.m
 	defer m.enter(L.LState)()
 	t := L.CheckTable(1)
-	cb := &callbacks{L: L.LState}
+	cb := &callbacks{m: m, L: L.LState}
 	body := L.NewTable()
 	var (
 		deployment string
@@ -291,7 +292,7 @@ func (s *Session) Say(L *luar.LState) int {
 	defer s.m.enter(L.LState)()
 	text := L.CheckString(1)
 	o := optionsArg(L.LState, 2, "on_chunk", "max_steps", "stream")
-	cb := &callbacks{L: L.LState}
+	cb := &callbacks{m: s.m, L: L.LState}
 	opts := dial.RunOptions{MaxSteps: s.maxSteps, OnChunk: cb.onChunk(o.function("on_chunk"))}
 	opts.Stream = o.boolean("stream") || opts.OnChunk != nil
 	if n, ok := o.number("max_steps"); ok {

@@ -97,12 +97,15 @@ func (c *ChunkCache) Len() int {
 	return len(c.entries)
 }
 
+// compile parses src, rewrites what gopher-lua would miscompile (see rewriteChunk) and
+// compiles it. Every chunk the host runs is compiled here.
 func compile(name string, src []byte) (*lua.FunctionProto, error) {
 	chunk, err := parse.Parse(bytes.NewReader(src), name)
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()),
 			Cause: err}
 	}
+	rewriteChunk(chunk)
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()),

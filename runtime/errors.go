@@ -173,7 +173,7 @@ func describeError(L *lua.LState, v lua.LValue) string {
 	case lua.LString:
 		return string(v)
 	case lua.LNumber:
-		return v.String()
+		return formatNumber(float64(v))
 	}
 	if L.GetMetaField(v, "__tostring") != lua.LNil {
 		// The run's context may be done already, so __tostring gets a short one of its own.

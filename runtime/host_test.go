@@ -123,7 +123,7 @@ func TestCollectGarbageIsHarmless(t *testing.T) {
 		print(collectgarbage(), collectgarbage("collect"), collectgarbage("count"),
 			collectgarbage("step"))
 		print(pcall(collectgarbage, "bogus"))`))
-	assert.Equal(t, "0\t0\t0\ttrue\nfalse\t<string>:4: bad argument #1 to (anonymous) "+
+	assert.Equal(t, "0\t0\t0\ttrue\nfalse\tbad argument #1 to main chunk "+
 		"(invalid option 'bogus')\n", out.String())
 }
 
@@ -245,7 +245,8 @@ func TestErrorValues(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ name, code, want string }{
 		{"string without position", `error("plain", 0)`, "plain"},
-		{"number", `error(42)`, "42"},
+		{"number", `error(42)`, "<string>:1: 42"}, // as in Lua 5.1
+		{"number without position", `error(0.1 + 0.2, 0)`, "0.3"},
 		{"table", `error({code = 1})`, "(error object is a table value)"},
 		{"table with __tostring", `error(setmetatable({}, {__tostring = function() return "custom" end}))`, "custom"},
 		{"__tostring that raises", `error(setmetatable({}, {__tostring = function() error("x") end}))`, "(error object is a table value)"},
@@ -538,11 +539,11 @@ func TestFiles(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(dir, "unclosed.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, "flushed at the end of the run", string(data))
-	assert.Equal(t, "closed file\tfalse\t<string>:5: attempt to use a closed file\n"+
+	assert.Equal(t, "closed file\tfalse\tattempt to use a closed file\n"+
 		"12.5\t first\tsecond\n\t3\t\t\n\tnil\tnil\n"+
 		"5\tfirst\t11\t20\n"+
 		"3\tnil\tmissing.txt: no such file or directory\n"+
-		"false\t<string>:15: missing.txt: no such file or directory\n"+
+		"false\tmissing.txt: no such file or directory\n"+
 		"99.5 first\n"+
 		"via io.output\n\n"+
 		"true\ttrue\tnil\tmoved.txt: no such file or directory\n"+

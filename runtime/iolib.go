@@ -301,7 +301,7 @@ func (lib *ioLib) write(L *lua.LState, ud *lua.LUserData, f *luaFile, first int)
 	}
 	for i := first; i <= L.GetTop(); i++ {
 		L.CheckTypes(i, lua.LTString, lua.LTNumber)
-		if _, err := io.WriteString(f.w, lua.LVAsString(L.Get(i))); err != nil {
+		if _, err := io.WriteString(f.w, writeText(L.Get(i))); err != nil {
 			return failure(L, err)
 		}
 	}

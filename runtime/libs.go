@@ -42,6 +42,7 @@ func (h *Host) openLibs() error {
 		}
 	}
 	h.openBase(L)
+	openLua51(L)
 	h.openPackage(L)
 	h.openOS(L)
 	h.openDebug(L)
@@ -56,6 +57,8 @@ func (h *Host) openBase(L *lua.LState) {
 	g.RawSetString("collectgarbage", L.NewFunction(collectGarbage))
 	g.RawSetString("dofile", L.NewFunction(h.dofile))
 	g.RawSetString("loadfile", L.NewFunction(h.loadfile))
+	g.RawSetString("loadstring", L.NewFunction(loadString))
+	g.RawSetString("load", L.NewFunction(load))
 	g.RawSetString("_printregs", lua.LNil) // a gopher-lua debugging aid that prints to os.Stdout
 }
 
@@ -68,7 +71,7 @@ func (h *Host) print(L *lua.LState) int {
 		if i > 1 {
 			buf = append(buf, '\t')
 		}
-		buf = append(buf, L.ToStringMeta(L.Get(i)).String()...)
+		buf = append(buf, toString(L, L.Get(i))...)
 	}
 	buf = append(buf, '\n')
 	_, _ = h.stdout.Write(buf) // as in lua.c, a failing stdout does not stop the script

@@ -45,7 +45,7 @@ func (p *printer) format(v lua.LValue, depth, indent int) string {
 	case lua.LString:
 		return quote(string(v))
 	case lua.LNumber:
-		return v.String()
+		return formatNumber(float64(v))
 	case *lua.LNilType, lua.LBool:
 		return v.String()
 	case *lua.LTable:

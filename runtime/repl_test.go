@@ -64,10 +64,11 @@ func TestREPLPrintsExpressions(t *testing.T) {
 		"nil",
 		"string.format('%d', 7)",
 		"_",
+		"0.1 + 0.2, 2^53",
 	)
 	require.NoError(t, err)
 	assert.Empty(t, errOut)
-	assert.Equal(t, "3\n2.5\n5\t10\tstr\nhi\nnil\n7\n7\n", out)
+	assert.Equal(t, "3\n2.5\n5\t10\tstr\nhi\nnil\n7\n7\n0.3\t9.007199254741e+15\n", out)
 }
 
 func TestREPLSecondaryTables(t *testing.T) {

@@ -449,3 +449,45 @@ function TestPromptOverTheDeploymentLimit(t)
     "resulted in 4 tokens. Please reduce the length of the messages or increase the maximum prompt tokens.")
   t:equal(msg:find("maximum prompt tokens is 3", 1, true) ~= nil, true, msg)
 end
+
+function TestYieldAcrossDialCall(t)
+  local client = dial.default()
+  local function resume(f) return coroutine.resume(coroutine.create(f)) end
+  local ok, msg = resume(function()
+    return client:chat{ deployment = "echo", stream = true, messages = { { role = "user", content = "a b" } },
+      on_chunk = function() coroutine.yield("chunk") end }
+  end)
+  t:equal(ok, false)
+  t:equal(tostring(msg):find("cannot yield across a dial call", 1, true) ~= nil, true, tostring(msg))
+
+  local yielding = dial.client{ base_url = EMULATOR.url,
+    api_key = function() coroutine.yield() return EMULATOR.key end }
+  local ok2, r, msg2, err = resume(function() return yielding:ask("echo", "x") end)
+  t:equal(ok2, true)
+  t:equal(r, nil)
+  t:equal(err.kind, "credentials")
+  t:equal(msg2:find("cannot yield across a dial call", 1, true) ~= nil, true, msg2)
+
+  local ok3, answer = resume(function()
+    local resp = assert(client:run{ deployment = "gpt-4o", messages = { { role = "user", content = "weather in Rome" } },
+      tools = { get_weather = { fn = function() coroutine.yield() end } } })
+    return resp.choices[1].message.content
+  end)
+  t:equal(ok3, true, answer)
+  t:equal(answer:find("cannot yield across a dial call", 1, true) ~= nil, true, answer)
+
+  local inner = {}
+  assert(client:chat{ deployment = "echo", stream = true, messages = { { role = "user", content = "a b" } },
+    on_chunk = function() inner[#inner + 1] = coroutine.wrap(function() coroutine.yield("inner") end)() end })
+  t:equal(inner[1], "inner", "a coroutine inside the callback still yields")
+end
+
+function TestCallbackErrorKeepsTheCallersUpvalues(t)
+  local n = 0
+  local function get() return n end
+  assert(dial.default():run{ deployment = "gpt-4o", messages = { { role = "user", content = "weather in Rome" } },
+    tools = { get_weather = { fn = function() n = n + 1; error("sensor offline") end } } })
+  n = n + 10
+  t:equal(get(), n)
+  t:equal(n, 11)
+end

@@ -1,0 +1,17 @@
+print(nil or "default", false or nil, 0 or "zero is true", "" or "empty is true")
+print(1 and 2, nil and 1, false and error("never"))
+print(not nil, not 0, not not "x")
+print(1 == 1.0, "1" == 1, {} == {}, "a" < "b", "Z" < "a", "abc" < "abd", "" < "a")
+print(2 ^ 3 ^ 2, -2 ^ 2, (2 + 3) * 4, 2 + 3 * 4, 7 - 3 - 2)
+print("a" .. "b" == "ab", 1 .. 2, "x" .. 1 + 2)
+print(#"abc" + 1, -(-3), 10 - -2)
+local called = {}
+local function f(n) called[#called + 1] = n; return n end
+local r = f(1) and f(false) and f(3)
+print(r, #called)
+r = f(nil) or f(2) or f(4)
+print(r, #called)
+print(pcall(function() return 1 < "2" end))
+print((pcall(function() return {} < {} end)))
+print((pcall(function() return nil .. "x" end)))
+print(3 > 2 and "yes" or "no", nil == false)
