@@ -33,6 +33,9 @@ type LocalFiles struct {
 type Dial struct {
 	cfg   *DialConfig
 	files LocalFiles
+	// secrets is cfg.Secrets, or a set of this module's own when that is nil: every client
+	// the module makes shares it, and the module's error messages are masked with it.
+	secrets *dial.Secrets
 
 	// thread runs the current module call: the state or one of its coroutines.
 	// Credential functions run on it.
@@ -58,7 +61,11 @@ func NewDial(cfg *DialConfig, files LocalFiles) *Dial {
 	if files.Remove == nil {
 		files.Remove = os.Remove
 	}
-	return &Dial{cfg: cfg, files: files, streams: map[*Stream]struct{}{}}
+	secrets := cfg.Secrets
+	if secrets == nil {
+		secrets = &dial.Secrets{}
+	}
+	return &Dial{cfg: cfg, files: files, secrets: secrets, streams: map[*Stream]struct{}{}}
 }
 
 // Loader builds the module table: default, client, pool, path.join and template.
@@ -244,7 +251,7 @@ func (m *Dial) defaultFn(L *lua.LState) int {
 		opts = append(opts, m.commonOptions(d.APIVersion, d.Timeout, d.MaxRetries, d.Headers)...)
 		c, err := m.cfg.Pool.NewClient(d.BaseURL, opts...)
 		if err != nil {
-			L.RaiseError("dial.default: %s", errorMessage(err))
+			L.RaiseError("dial.default: %s", m.errorMessage(err))
 		}
 		m.defaultClient = luar.New(L, m.newClient(c))
 	}
@@ -270,10 +277,7 @@ func (m *Dial) commonOptions(apiVersion string, timeout time.Duration, maxRetrie
 	if m.cfg.Logger != nil {
 		opts = append(opts, dial.WithLogger(m.cfg.Logger))
 	}
-	if m.cfg.Secrets != nil {
-		opts = append(opts, dial.WithSecrets(m.cfg.Secrets))
-	}
-	return opts
+	return append(opts, dial.WithSecrets(m.secrets))
 }
 
 // clientFn is dial.client{…}: a client of the shared pool.
@@ -293,7 +297,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 		L.ArgError(n, "option 'base_url' is required")
 	}
 	if err := dial.CheckBaseURL(base); err != nil {
-		L.ArgError(n, errorMessage(err))
+		L.ArgError(n, m.errorMessage(err))
 	}
 	if o.t.RawGetString("api_key") == lua.LNil && o.t.RawGetString("bearer_token") == lua.LNil {
 		L.ArgError(n, "no credentials: set api_key, bearer_token, or a credential function")
@@ -339,7 +343,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 		retries, headers)...)
 	c, err := p.NewClient(base, opts...)
 	if err != nil {
-		L.ArgError(n, errorMessage(err))
+		L.ArgError(n, m.errorMessage(err))
 	}
 	L.Push(luar.New(L, m.newClient(c)))
 	return 1

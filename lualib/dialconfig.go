@@ -21,10 +21,11 @@ type DialConfig struct {
 	// Logger, when not nil, is given to every client (dial.WithLogger): one record per HTTP
 	// attempt, without credentials.
 	Logger *slog.Logger
-	// Secrets, when not nil, is shared by every client the module makes (dial.WithSecrets): it
-	// learns the keys and tokens given to dial.client{} and pool:client{} and the values
-	// credential functions return, and each client masks all of them in its errors. The host
-	// masks them in its own output with Secrets.Redact.
+	// Secrets is shared by every client the module makes (dial.WithSecrets): it learns the
+	// keys and tokens given to dial.client{} and pool:client{} and the values credential
+	// functions return, and each client and the module's error messages mask all of them. The
+	// host masks them in its own output with Secrets.Redact. When nil, each state's module
+	// keeps a set of its own.
 	Secrets *dial.Secrets
 	// Usage, when not nil, sums the token usage of every chat and embeddings response.
 	Usage *Usage

@@ -64,11 +64,13 @@ func errorKind(err error) string {
 	return kindTransport
 }
 
-// errorMessage is the one-line message of err. The "dial: " prefix that each wrapped layer
-// of a dial error repeats is kept only at the start.
-func errorMessage(err error) string {
+// errorMessage is the one-line message of err, with every credential the module knows masked
+// (an API error is masked by the client already, but a credential function's own error or a
+// transport error is not). The "dial: " prefix that each wrapped layer of a dial error repeats
+// is kept only at the start.
+func (m *Dial) errorMessage(err error) string {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	return strings.ReplaceAll(msg, ": dial: ", ": ")
+	return m.secrets.Redact(strings.ReplaceAll(msg, ": dial: ", ": "))
 }
 
 // errorTable builds the err table of a failure: kind, message, retryable, during_stream and,
@@ -78,7 +80,7 @@ func errorMessage(err error) string {
 func (m *Dial) errorTable(L *lua.LState, err error) *lua.LTable {
 	t := L.NewTable()
 	t.RawSetString("kind", lua.LString(errorKind(err)))
-	t.RawSetString("message", lua.LString(errorMessage(err)))
+	t.RawSetString("message", lua.LString(m.errorMessage(err)))
 	t.RawSetString("retryable", lua.LBool(dial.Retryable(err)))
 	t.RawSetString("during_stream", lua.LBool(errors.Is(err, dial.ErrDuringStream)))
 	var apiErr *dial.APIError
@@ -131,7 +133,7 @@ func setString(t *lua.LTable, key, value string) {
 // fail returns the Lua failure triple nil, message, err for err.
 func (m *Dial) fail(L *lua.LState, err error) int {
 	L.Push(lua.LNil)
-	L.Push(lua.LString(errorMessage(err)))
+	L.Push(lua.LString(m.errorMessage(err)))
 	L.Push(m.errorTable(L, err))
 	return 3
 }

@@ -446,7 +446,7 @@ func (m *Dial) template(L *lua.LState) int {
 	}
 	out, err := dial.Template(text, vars)
 	if err != nil {
-		L.RaiseError("dial.template: %s", strings.TrimPrefix(errorMessage(err), "dial: template: "))
+		L.RaiseError("dial.template: %s", strings.TrimPrefix(m.errorMessage(err), "dial: template: "))
 	}
 	L.Push(lua.LString(out))
 	return 1

@@ -371,6 +371,8 @@ function TestCanaryKeyNeverShown(t)
   collect(slow:chat{ deployment = "paced", stream = true, messages = { { role = "user", content = "x" } } }) -- timeout
   local fn = dial.client{ base_url = EMULATOR.url, api_key = function() error("no luck") end }
   collect(fn:ask("echo", "x"))                                               -- credentials
+  local echoing = dial.client{ base_url = EMULATOR.url, api_key = function() error("refused " .. canary) end }
+  collect(echoing:ask("echo", "x"))                                          -- a credential function's error names the key
   local wrong = dial.client{ base_url = EMULATOR.url, api_key = canary .. "-revoked" }
   collect(wrong:deployments())                                                -- 401
   collect(pcall(function() for _ in c:stream{ deployment = "broken", messages = { { role = "user", content = "x" } } } do end end))
