@@ -72,7 +72,10 @@ func TestBatchDial(t *testing.T) {
 	assert.Equal(t, 1, sum.Failed)
 	assert.Equal(t, int64(200), sum.Responses)
 	assert.Positive(t, sum.TotalTokens)
-	assert.LessOrEqual(t, srv.Connections(), 4, "no more connections than workers")
+	// At most 4 are open at once (MaxConnsPerHost); on a loaded machine Go's transport replaces
+	// a connection whose request write it cannot confirm within 50 ms, so the total accepted
+	// may pass 4. One per request would be 201.
+	assert.LessOrEqual(t, srv.Connections(), 8, "connections are reused across records")
 
 	res := byKey(readResults(t, filepath.Join(dir, "out.jsonl")))
 	require.Len(t, res, 201)
