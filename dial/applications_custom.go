@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
+	"time"
 )
 
 // Statuses of an application function's deployment (ApplicationFunction.Status).
@@ -182,6 +183,31 @@ func (c *Client) ApplicationLogs(ctx context.Context, appURL string, opts ...Cal
 		return nil, err
 	}
 	return out.Logs, nil
+}
+
+// DefaultDeployPoll is how often [Client.WaitApplication] reads an application by default.
+const DefaultDeployPoll = 5 * time.Second
+
+// WaitApplication reads the application at appURL every interval ([DefaultDeployPoll] when
+// zero or less) until its function is no longer DEPLOYING or UNDEPLOYING, and returns it: a
+// status of DEPLOYED, FAILED (with the reason in Function.Error) or UNDEPLOYED. An application
+// without a function is returned at once. ctx bounds the wait; a failed read ends it.
+func (c *Client) WaitApplication(ctx context.Context, appURL string, interval time.Duration, opts ...CallOption) (*CustomApplication, error) {
+	if interval <= 0 {
+		interval = DefaultDeployPoll
+	}
+	for {
+		app, _, err := c.GetCustomApplication(ctx, appURL, opts...)
+		if err != nil {
+			return nil, err
+		}
+		if f := app.Function; f == nil || (f.Status != FunctionDeploying && f.Status != FunctionUndeploying) {
+			return app, nil
+		}
+		if err := c.sleep(ctx, interval); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // applicationOp posts {"url": appURL} to /v1/ops/application/{op} and decodes the answer into out.

@@ -1,10 +1,14 @@
 package dial
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dialua/dialua/emulator"
 	"github.com/stretchr/testify/assert"
@@ -110,4 +114,31 @@ func TestCustomApplicationURLChecks(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 400, apiErr.StatusCode)
 	assert.Equal(t, "Application endpoint or function must be provided", apiErr.Message)
+}
+
+// WaitApplication reads until the function leaves its pending state, sleeping in between,
+// and gives up when the context ends.
+func TestWaitApplication(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	var reads atomic.Int32
+	const pending = 2
+	srv.Handle("GET /v1/applications/"+emulator.DefaultBucket+"/slow", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		status := FunctionDeploying
+		if int(reads.Add(1)) > pending {
+			status = FunctionDeployed
+		}
+		w.Write([]byte(`{"name":"applications/` + emulator.DefaultBucket + `/slow","function":{"status":"` + status + `"}}`))
+	}))
+	c, w := newTestClient(t, srv)
+	url := "applications/" + emulator.DefaultBucket + "/slow"
+	app, err := c.WaitApplication(t.Context(), url, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, FunctionDeployed, app.Function.Status)
+	assert.Equal(t, []time.Duration{time.Second, time.Second}, w.all())
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = c.WaitApplication(ctx, url, 0)
+	assert.ErrorIs(t, err, context.Canceled)
 }

@@ -3,6 +3,7 @@ package lualib
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	luar "layeh.com/gopher-luar"
@@ -94,6 +95,27 @@ func (a *Applications) Undeploy(L *luar.LState) int {
 // content}.
 func (a *Applications) Logs(L *luar.LState) int {
 	return callPush(a.cl.m, L, a.cl.c.ApplicationLogs)
+}
+
+// Wait is applications:wait(url [, {interval = seconds}]): reads the application every
+// interval (5 seconds by default) until its function is no longer DEPLOYING or UNDEPLOYING,
+// and returns it. The script's context bounds the wait.
+func (a *Applications) Wait(L *luar.LState) int {
+	m := a.cl.m
+	defer m.enter(L.LState)()
+	url := L.CheckString(1)
+	var interval time.Duration
+	if n, ok := optionsArg(L.LState, 2, "interval").number("interval"); ok {
+		if n <= 0 {
+			L.ArgError(2, "interval must be positive")
+		}
+		interval = time.Duration(n * float64(time.Second))
+	}
+	app, err := a.cl.c.WaitApplication(Context(L.LState), url, interval)
+	if err != nil {
+		return m.fail(L.LState, err)
+	}
+	return m.pushValue(L.LState, app)
 }
 
 // callPush runs call on the URL argument and pushes its result as plain tables.

@@ -99,7 +99,11 @@ function TestDeployChatLogsUndeploy(t)
   app = assert(client.applications:undeploy(url))
   t:equal(app["function"].status, "UNDEPLOYING")
   t:equal(app.endpoint, nil)
-  t:equal(assert(client.applications:get(url))["function"].status, "UNDEPLOYED")
+  t:equal(assert(client.applications:wait(url, { interval = 0.5 }))["function"].status, "UNDEPLOYED")
+  t:equal(assert(client.applications:wait(url))["function"].status, "UNDEPLOYED", "a settled application returns at once")
+  local ok, raised = pcall(client.applications.wait, client.applications, url, { interval = 0 })
+  t:equal(ok, false)
+  t:equal(tostring(raised):find("interval must be positive", 1, true) ~= nil, true, tostring(raised))
   assert(client.applications:delete(url))
 end
 
