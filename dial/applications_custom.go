@@ -70,8 +70,8 @@ type ApplicationFunction struct {
 	TargetFolder string            `json:"target_folder,omitempty"`
 	Status       string            `json:"status,omitempty"`
 	Error        string            `json:"error,omitempty"`
-	Mapping      map[string]string `json:"mapping,omitempty"`
-	Env          map[string]string `json:"env,omitempty"`
+	Mapping      map[string]string `json:"mapping,omitzero"`
+	Env          map[string]string `json:"env,omitzero"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }

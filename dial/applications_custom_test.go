@@ -48,6 +48,10 @@ func TestCustomApplicationLifecycle(t *testing.T) {
 	assert.Equal(t, "Echo bot", got.DisplayName.Text)
 	assert.Equal(t, FunctionUndeployed, got.Function.Status)
 	assert.Equal(t, json.RawMessage(`["demo"]`), got.Extra["description_keywords"], "undeclared members are kept")
+	assert.Equal(t, map[string]string{}, got.Function.Env, "DIAL gives a function an empty env")
+	raw, err := json.Marshal(got)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), `"env":{}`, "an empty env is written back as it came")
 
 	var names []string
 	for m, err := range c.ListCustomApplications(ctx, home, Recursive(true)) {
