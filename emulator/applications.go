@@ -278,7 +278,7 @@ func (e *Emulator) serveAppOp(w http.ResponseWriter, r *http.Request, c *caller,
 		err = json.Unmarshal(body, &link)
 	}
 	if err != nil {
-		plain(w, http.StatusBadRequest, "Invalid resource link: "+err.Error())
+		plain(w, http.StatusBadRequest, "Failed to parse json: "+err.Error())
 		return
 	}
 	res, err := parseResourceURL(link.URL)

@@ -213,6 +213,7 @@ func TestCustomApplicationOpErrors(t *testing.T) {
 	}
 	r := stDo(t, srv, "POST", "/v1/ops/application/deploy", strings.NewReader("not json"))
 	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.True(t, strings.HasPrefix(r.body, "Failed to parse json: "), r.body)
 	code, _, body := chat(t, srv, endpointApp, `{"messages":[{"role":"user","content":"hello"}]}`)
 	assert.Equal(t, 200, code, "an endpoint application answers")
 	assert.Contains(t, body, "hello")
