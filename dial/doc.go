@@ -114,4 +114,12 @@
 //
 //	p, _, err := c.GetPrompt(ctx, home+"summary")
 //	text, err := dial.Template(p.Content, map[string]any{"text": doc, "n": 50})
+//
+// # Custom applications
+//
+// A [CustomApplication] is stored under "applications/<bucket>/" ([Client.SaveCustomApplication],
+// [Client.MyApplicationsHome]); its URL is then a deployment id. The code of a function
+// application is deployed with [Client.DeployApplication], awaited with
+// [Client.WaitApplication], inspected with [Client.ApplicationLogs] and taken down with
+// [Client.UndeployApplication].
 package dial

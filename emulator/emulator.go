@@ -32,6 +32,7 @@ type Emulator struct {
 	deployments map[string]*deployment
 	ordered     []*deployment // models then applications, in configuration order
 	store       *storage
+	apps        appState // custom applications (applications.go)
 
 	mu       sync.Mutex
 	requests map[string]int // chat and embeddings requests per deployment id
@@ -201,6 +202,9 @@ func (e *Emulator) authenticate(r *http.Request) (c *caller, status int, msg str
 // Routing is by hand rather than with http.ServeMux, which would clean and redirect the very
 // paths ('..', '//') whose validation errors the emulator must reproduce.
 func (e *Emulator) route(w http.ResponseWriter, r *http.Request, c *caller, path string) {
+	if e.routeApplication(w, r, c, path) {
+		return
+	}
 	get := r.Method == http.MethodGet
 	switch {
 	case get && path == "openai/deployments", get && path == "openai/models":
@@ -243,6 +247,7 @@ var resourceTypes = map[string]string{
 	"files":         "FILE",
 	"conversations": "CONVERSATION",
 	"prompts":       "PROMPT",
+	"applications":  "APPLICATION",
 }
 
 // resourcePath splits "files/<bucket>/<path>" into the type word and "<bucket>/<path>".

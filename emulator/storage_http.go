@@ -171,35 +171,11 @@ func uploadTooLarge(w http.ResponseWriter) {
 	plain(w, http.StatusRequestEntityTooLarge, "Request body is too large")
 }
 
-// servePutJSON stores a conversation or prompt: a JSON object of at most maxResourceSize bytes.
+// servePutJSON stores a conversation or prompt: a JSON object of at most maxResourceSize
+// bytes, kept as sent.
 func (s *storage) servePutJSON(w http.ResponseWriter, r *http.Request, res resource) {
-	switch {
-	case res.folder:
-		plain(w, http.StatusBadRequest, "Folder not allowed: "+res.url())
-		return
-	case res.dotted():
-		plain(w, http.StatusBadRequest, "Resource name and/or parent folders must not end with .(dot)")
-		return
-	case r.ContentLength > maxResourceSize:
-		w.Header().Set("Connection", "close")
-		plain(w, http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("Resource size: %d exceeds max limit: %d", r.ContentLength, maxResourceSize))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxResourceSize+1))
-	if err != nil {
-		plain(w, http.StatusBadRequest, "Failed to read request body")
-		return
-	}
-	if len(body) > maxResourceSize {
-		n, _ := io.Copy(io.Discard, r.Body)
-		plain(w, http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("Resource size: %d exceeds max limit: %d", int64(len(body))+n, maxResourceSize))
-		return
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(body, &obj); err != nil {
-		plain(w, http.StatusBadRequest, "Failed to parse json: "+err.Error())
+	body, _, ok := readJSONBody(w, r, res)
+	if !ok {
 		return
 	}
 	e, err := s.write(res, parseConditions(r), func(dst io.Writer) (string, error) {
@@ -212,6 +188,41 @@ func (s *storage) servePutJSON(w http.ResponseWriter, r *http.Request, res resou
 	}
 	w.Header().Set("ETag", e.etag)
 	storageJSON(w, "application/json", itemMetadata(res, e, true))
+}
+
+// readJSONBody reads the JSON object a PUT stores at the item res and returns it as sent and
+// decoded. A folder, a name ending in '.', a body over maxResourceSize or one that is not a
+// JSON object is answered with Core's error, and ok is false.
+func readJSONBody(w http.ResponseWriter, r *http.Request, res resource) (body []byte, obj map[string]any, ok bool) {
+	switch {
+	case res.folder:
+		plain(w, http.StatusBadRequest, "Folder not allowed: "+res.url())
+		return nil, nil, false
+	case res.dotted():
+		plain(w, http.StatusBadRequest, "Resource name and/or parent folders must not end with .(dot)")
+		return nil, nil, false
+	case r.ContentLength > maxResourceSize:
+		w.Header().Set("Connection", "close")
+		plain(w, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("Resource size: %d exceeds max limit: %d", r.ContentLength, maxResourceSize))
+		return nil, nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxResourceSize+1))
+	if err != nil {
+		plain(w, http.StatusBadRequest, "Failed to read request body")
+		return nil, nil, false
+	}
+	if len(body) > maxResourceSize {
+		n, _ := io.Copy(io.Discard, r.Body)
+		plain(w, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("Resource size: %d exceeds max limit: %d", int64(len(body))+n, maxResourceSize))
+		return nil, nil, false
+	}
+	if err := json.Unmarshal(body, &obj); err != nil {
+		plain(w, http.StatusBadRequest, "Failed to parse json: "+err.Error())
+		return nil, nil, false
+	}
+	return body, obj, true
 }
 
 // serveDelete removes an item: 200 with an empty body, 404 "Not found: <url>".

@@ -132,6 +132,7 @@ var handleTypes = []struct {
 	{(*Client)(nil), "dial client", "client"}, {(*Files)(nil), "dial files", "client.files"},
 	{(*Pool)(nil), "dial pool", "pool"}, {(*Stream)(nil), "dial stream", "stream"},
 	{(*Session)(nil), "dial session", "session"}, {(*Prompts)(nil), "dial prompts", "client.prompts"},
+	{(*Applications)(nil), "dial applications", "client.applications"},
 }
 
 // wrapHandleTypes makes the luar metatables of the handle types raise an error naming an
@@ -146,6 +147,9 @@ func wrapHandleTypes(L *lua.LState) {
 			continue // the module was loaded before in this state
 		}
 		mt.RawSetString(wrappedKey, lua.LTrue)
+		if _, ok := h.v.(callableHandle); ok {
+			mt.RawSetString("__call", L.NewFunction(callHandle))
+		}
 		checkSelf(L, mt.RawGetString("methods"), reflect.TypeOf(h.v), h.recv)
 		index := mt.RawGetString("__index")
 		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {

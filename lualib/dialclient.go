@@ -22,6 +22,9 @@ type Client struct {
 	Files *Files
 	// Prompts is client.prompts, the prompts storage operations.
 	Prompts *Prompts
+	// Applications is client.applications, custom applications; client:applications() lists
+	// the application deployments.
+	Applications *Applications
 
 	m *Dial
 	c *dial.Client
@@ -31,6 +34,7 @@ func (m *Dial) newClient(c *dial.Client) *Client {
 	cl := &Client{m: m, c: c}
 	cl.Files = &Files{cl: cl}
 	cl.Prompts = &Prompts{cl: cl}
+	cl.Applications = &Applications{cl: cl}
 	return cl
 }
 
@@ -77,9 +81,6 @@ func (c *Client) Deployments(L *luar.LState) int { return c.listing(L, c.c.ListD
 
 // Models is client:models().
 func (c *Client) Models(L *luar.LState) int { return c.listing(L, c.c.ListModels) }
-
-// Applications is client:applications().
-func (c *Client) Applications(L *luar.LState) int { return c.listing(L, c.c.ListApplications) }
 
 // Deployment is client:deployment(id).
 func (c *Client) Deployment(L *luar.LState) int { return c.one(L, c.c.GetDeployment) }

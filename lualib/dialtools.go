@@ -368,42 +368,12 @@ func (p *Prompts) String() string { return "dial.prompts" }
 // Save is prompts:save(url, {name, content, description, …} [, {if_match, if_none_match}]):
 // stores the prompt and returns its metadata.
 func (p *Prompts) Save(L *luar.LState) int {
-	m := p.cl.m
-	defer m.enter(L.LState)()
-	url := L.CheckString(1)
-	raw, err := ToJSON(L.LState, L.CheckTable(2))
-	if err != nil {
-		L.ArgError(2, err.Error())
-	}
-	var prompt dial.Prompt
-	if err := json.Unmarshal(raw, &prompt); err != nil {
-		L.ArgError(2, "prompt table expected: "+err.Error())
-	}
-	meta, err := p.cl.c.SavePrompt(Context(L.LState), url, prompt, conditions(optionsArg(L.LState, 3, "if_match", "if_none_match"))...)
-	if err != nil {
-		return m.fail(L.LState, err)
-	}
-	return m.pushJSON(L.LState, meta.Raw)
+	return saveTyped(p.cl.m, L, "prompt", p.cl.c.SavePrompt)
 }
 
 // Get is prompts:get(url [, {if_match, if_none_match}]): the prompt and its etag.
 func (p *Prompts) Get(L *luar.LState) int {
-	m := p.cl.m
-	defer m.enter(L.LState)()
-	prompt, etag, err := p.cl.c.GetPrompt(Context(L.LState), L.CheckString(1),
-		conditions(optionsArg(L.LState, 2, "if_match", "if_none_match"))...)
-	if err != nil {
-		return m.fail(L.LState, err)
-	}
-	raw, err := json.Marshal(prompt)
-	if err != nil {
-		return m.fail(L.LState, err)
-	}
-	if n := m.pushJSON(L.LState, raw); n != 1 {
-		return n
-	}
-	L.Push(lua.LString(etag))
-	return 2
+	return getTyped(p.cl.m, L, p.cl.c.GetPrompt)
 }
 
 // Delete is prompts:delete(url [, {if_match}]): true on success.
