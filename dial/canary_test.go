@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/internal/testutil"
 )
 
@@ -62,7 +63,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 		emulator.Deployment{ID: "stall", Reply: "a", ChunkDelay: emulator.Duration(2 * time.Second)},
 		emulator.Deployment{ID: "down", Status: 503},
 	)
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	srv.Handle("GET /openai/models", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintf(w, `{"error":{"message":"bad key %s / %s","display_message":"%s","param":"%s"}}`,
@@ -135,7 +136,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 	assertNoCanary(t, err, "cancelled")
 
 	// 401: the canary is an unknown key to this server.
-	other := emulator.NewServer(t)
+	other := emulatortest.NewServer(t)
 	bad, err := NewClient(other.URL, WithAPIKey(canaryKey), WithLogger(logger))
 	require.NoError(t, err)
 	defer bad.Close()
@@ -184,7 +185,7 @@ func TestSharedSecretsMaskEveryClientsCredentials(t *testing.T) {
 	cfg.Tokens = append(cfg.Tokens, emulator.Identity{Key: fromFunc})
 	cfg.Deployments = append(cfg.Deployments, emulator.Deployment{ID: "midstream", Reply: "a b",
 		StreamError: &emulator.StreamError{After: 1, Message: "token " + fromFunc + " revoked"}})
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	srv.Handle("GET /openai/models", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "models are closed to "+fromFunc, http.StatusForbidden)
 	}))
