@@ -51,7 +51,7 @@ func assertNoCanary(t *testing.T, err error, what string) {
 // TestNoCredentialInErrors sends a canary key and token through every error path: 401, 404,
 // 412, a server echoing the key, a refused connection, an idle timeout, an invalid URL, a
 // failing credential function, a mid-stream error, retries running out and cancellation. The
-// canary must appear in no error text and no log line.
+// canary must appear in no error text, no log line and no event an observer gets.
 func TestNoCredentialInErrors(t *testing.T) {
 	t.Parallel()
 	cfg := emulator.DefaultConfig()
@@ -75,13 +75,14 @@ func TestNoCredentialInErrors(t *testing.T) {
 	}))
 	var logs testutil.SyncBuffer
 	logger := newTestLogger(&logs)
+	events := writeEvents(&logs)
 	ctx := t.Context()
 
 	c, err := NewClient(srv.URL, WithAPIKey(canaryKey),
-		WithLogger(logger), WithRetryWait(0, 0), WithTimeout(200*time.Millisecond))
+		WithLogger(logger), WithObserver(events), WithRetryWait(0, 0), WithTimeout(200*time.Millisecond))
 	require.NoError(t, err)
 	defer c.Close()
-	tc, err := NewClient(srv.URL, WithBearerToken(canaryToken), WithLogger(logger))
+	tc, err := NewClient(srv.URL, WithBearerToken(canaryToken), WithLogger(logger), WithObserver(events))
 	require.NoError(t, err)
 	defer tc.Close()
 
@@ -137,7 +138,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 
 	// 401: the canary is an unknown key to this server.
 	other := emulatortest.NewServer(t)
-	bad, err := NewClient(other.URL, WithAPIKey(canaryKey), WithLogger(logger))
+	bad, err := NewClient(other.URL, WithAPIKey(canaryKey), WithLogger(logger), WithObserver(events))
 	require.NoError(t, err)
 	defer bad.Close()
 	_, err = bad.ListDeployments(ctx)
@@ -152,7 +153,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	closed, err := NewClient("http://"+addr, WithAPIKey(canaryKey), WithBearerToken(canaryToken),
-		WithRetryWait(0, 0), WithLogger(logger))
+		WithRetryWait(0, 0), WithLogger(logger), WithObserver(events))
 	require.NoError(t, err)
 	defer closed.Close()
 	_, err = closed.Chat(ctx, "echo", userMsg("x"))
@@ -160,7 +161,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 	assertNoCanary(t, err, "transport error")
 
 	// A credential function that fails, beside a static key.
-	failing, err := NewClient(srv.URL, WithAPIKey(canaryKey), WithLogger(logger),
+	failing, err := NewClient(srv.URL, WithAPIKey(canaryKey), WithLogger(logger), WithObserver(events),
 		WithBearerTokenFunc(func(context.Context) (string, error) { return "", errors.New("token expired") }))
 	require.NoError(t, err)
 	defer failing.Close()
@@ -170,6 +171,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 
 	out := logs.String()
 	assert.Contains(t, out, "dial: request", "debug logging was on")
+	assert.Contains(t, out, "StatusCode:401", "the observer was on")
 	assert.NotContains(t, out, canaryKey)
 	assert.NotContains(t, out, canaryToken)
 }

@@ -264,8 +264,8 @@ func (m *Dial) commonOptions(apiVersion string, timeout time.Duration, maxRetrie
 	for k, v := range headers {
 		opts = append(opts, dial.WithHeader(k, v))
 	}
-	if m.cfg.Logger != nil {
-		opts = append(opts, dial.WithLogger(m.cfg.Logger))
+	if m.cfg.Observer != nil {
+		opts = append(opts, dial.WithObserver(m.cfg.Observer))
 	}
 	if m.cfg.Secrets != nil {
 		opts = append(opts, dial.WithSecrets(m.cfg.Secrets))
