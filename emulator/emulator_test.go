@@ -287,3 +287,13 @@ func TestConfigErrorsHideKeys(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), canary)
 }
+
+func TestBucketOfKey(t *testing.T) {
+	t.Parallel()
+	e, err := emulator.New(emulator.DefaultConfig())
+	require.NoError(t, err)
+	defer e.Close()
+	assert.Equal(t, emulator.DefaultBucket, e.Bucket(emulator.DefaultKey))
+	assert.Equal(t, emulator.SecondBucket, e.Bucket(emulator.SecondKey))
+	assert.Empty(t, e.Bucket("no-such-key"))
+}
