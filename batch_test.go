@@ -18,6 +18,7 @@ import (
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/runtime"
 )
@@ -48,7 +49,7 @@ type batchRun struct {
 }
 
 // runBatchCommand calls batchCommand in dir with a session on srv.
-func runBatchCommand(t *testing.T, ctx context.Context, srv *emulator.Server, dir string,
+func runBatchCommand(t *testing.T, ctx context.Context, srv *emulatortest.Server, dir string,
 	terminal bool, args ...string) batchRun {
 	t.Helper()
 	var stdout, stderr syncBuf
@@ -98,7 +99,7 @@ func outputLines(t *testing.T, path string) map[string]map[string]any {
 // The example script of the Lua API runs as documented.
 func TestBatchCommandSummarize(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	dir := t.TempDir()
 	writeFile(t, dir, "docs.jsonl", `{"id": "d1", "text": "one two three"}
 {"id": "d2", "text": "four five"}
@@ -130,7 +131,7 @@ func TestBatchCommandSummarize(t *testing.T) {
 // Failed records make the exit code 1 until --retry-errors redoes them successfully.
 func TestBatchCommandFailures(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "flaky", Status: 400, FailTimes: 2}))
 	dir := t.TempDir()
 	writeFile(t, dir, "in.jsonl", "{\"q\":\"a\"}\n{\"q\":\"b\"}\n{\"q\":\"c\"}\n")
@@ -168,7 +169,7 @@ end`)
 // TestBatchCommandOutputError checks that a failure of the batch names the command once.
 func TestBatchCommandOutputError(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	dir := t.TempDir()
 	writeFile(t, dir, "in.jsonl", "{\"q\":\"a\"}\n")
 	writeFile(t, dir, "id.lua", "return function(r) return r.q end")
@@ -181,7 +182,7 @@ func TestBatchCommandOutputError(t *testing.T) {
 
 func TestBatchCommandUsage(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	dir := t.TempDir()
 	writeFile(t, dir, "in.jsonl", "{}\n")
 	writeFile(t, dir, "s.lua", "return function(r) return r end")
@@ -222,7 +223,7 @@ func TestBatchCommandUsage(t *testing.T) {
 // Script arguments, the connection flags of the CLI, shards and the rate cap.
 func TestBatchCommandFlags(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	dir := t.TempDir()
 	var b strings.Builder
 	for i := range 20 {
@@ -273,7 +274,7 @@ return function(r) return prefix .. assert(client:ask("echo", r.q)) end`)
 // Ctrl-C ends the run with 130 and an output that a rerun completes.
 func TestBatchCommandInterrupt(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(emulator.Deployment{ID: "slowish",
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(emulator.Deployment{ID: "slowish",
 		Chunks: 2, ChunkDelay: emulator.Duration(20 * time.Millisecond)}))
 	dir := t.TempDir()
 	var b strings.Builder
@@ -323,7 +324,7 @@ end`)
 // last line of a real output is cut with a warning.
 func TestBatchCommandOutputFile(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	dir := t.TempDir()
 	writeFile(t, dir, "in.jsonl", "{\"q\":\"a\"}\n{\"q\":\"b\"}\n")
 	writeFile(t, dir, "s.lua", "return function(r) return r.q end")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
 // The canaries of TestCanaryNeverWritten: a key given on the command line, a key a script
@@ -30,7 +31,7 @@ var canaries = []string{canaryCLI, canaryClient, canaryFunc}
 
 // canaryEmulator serves the canaries, with deployments leaky1, leaky2 and leaky3 whose streams
 // fail with an error event that echoes canaryCLI, canaryClient and canaryFunc.
-func canaryEmulator(t *testing.T) *emulator.Server {
+func canaryEmulator(t *testing.T) *emulatortest.Server {
 	cfg := emulator.DefaultConfig()
 	cfg.Keys = append(cfg.Keys, emulator.Identity{Key: canaryCLI}, emulator.Identity{Key: canaryClient})
 	cfg.Tokens = append(cfg.Tokens, emulator.Identity{Key: canaryFunc})
@@ -39,7 +40,7 @@ func canaryEmulator(t *testing.T) *emulator.Server {
 			ID: "leaky" + string(rune('1'+i)), Reply: "a b",
 			StreamError: &emulator.StreamError{After: 1, Message: "failed for " + c}})
 	}
-	return emulator.NewServer(t, emulator.WithConfig(cfg))
+	return emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 }
 
 // runBinary runs the dialua binary with args in dir, with the DIAL environment cleared and

@@ -20,6 +20,7 @@ import (
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/internal/testutil"
 )
 
@@ -27,7 +28,7 @@ import (
 // testdata/cli/NAME.golden.
 func TestCLIGolden(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	closed := "http://" + closedPort(t)
 	for _, tc := range []struct {
 		name string
@@ -133,7 +134,7 @@ func TestHelpForms(t *testing.T) {
 // with the connection flags among the batch flags, then again, which finds everything done.
 func TestBatch(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	dir := t.TempDir()
 	input := writeScript(t, "docs.jsonl", `{"id": "a", "text": "one two three"}
 {"id": "b", "text": "four five"}
@@ -209,7 +210,7 @@ func TestVersion(t *testing.T) {
 func TestCanaryKeyNeverShown(t *testing.T) {
 	t.Parallel()
 	const canary = "canary-key-6f1d2c"
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	script := `local dial = require("dial")
 		local c = dial.default()
 		local r, msg, err = c:deployments()
@@ -238,7 +239,7 @@ func TestCanaryKeyNeverShown(t *testing.T) {
 // TestVerboseLogsEachRequest checks the --verbose lines of requests that failed with a status.
 func TestVerboseLogsEachRequest(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	r := cli(t, "--verbose", "--url", srv.URL, "--api-key", "wrong-key-123", "-e", `
 		local c = require("dial").default()
 		c:deployments()
@@ -257,7 +258,7 @@ func TestVerboseLogsStreamsAndRetries(t *testing.T) {
 	cfg := emulator.DefaultConfig()
 	cfg.Deployments = append(cfg.Deployments, emulator.Deployment{ID: "busy", Reply: "ok",
 		Status: http.StatusTooManyRequests, RetryAfter: 1, FailTimes: 1})
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	r := cli(t, "--verbose", "--url", srv.URL, "--api-key", srv.Key, "-e", `
 		local c = require("dial").default()
 		for _ in c:stream{ deployment = "gpt-4o", messages = { { role = "user", content = "a b" } } } do end
@@ -444,7 +445,7 @@ func readFile(t *testing.T, path string) string {
 // requests.
 func TestConnectionFlagsReachTheClient(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "sleepy", Reply: "late", ChunkDelay: emulator.Duration(3 * time.Second)},
 		emulator.Deployment{ID: "busy", Status: 503, FailTimes: 2},
 	))

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/internal/testutil"
 )
 
@@ -162,7 +162,7 @@ func TestREPLOnATerminal(t *testing.T) {
 	// A second session with a key configured: the line with the key stays out of the history,
 	// and the history of the first session is there.
 	const canary = "canary-key-42a7"
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	tm = startTerminal(t, configDir, "repl", "--url", srv.URL, "--api-key", canary)
 	tm.expect("DIAL: " + srv.URL)
 	tm.expect("> ")

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
 // scriptRuns says how to run each example script when running it bare is not enough. A script
@@ -63,7 +63,7 @@ func TestScriptsDescribeThemselves(t *testing.T) {
 // continues the conversation the first one saved.
 func TestSessionScriptResumes(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	run := func(question string) result {
 		return runIn(t, invocation{args: []string{"--url", srv.URL, "--api-key", srv.Key,
 			"scripts/session.lua", "resume-test", question}})

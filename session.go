@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -71,7 +70,7 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 	defer p.Close()
 	s.dial = &lualib.DialConfig{Pool: p, Default: def, Secrets: c.secrets}
 	if o.verbose {
-		s.dial.Logger = slog.New(newRequestLog(s.stderr))
+		s.dial.Observer = requestLog(s.stderr)
 	}
 	if o.usage {
 		s.dial.Usage = &lualib.Usage{}

@@ -4,82 +4,48 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/dialua/dialua/dial"
 )
 
-// requestLog is the slog.Handler of --verbose: it turns the dial package's "dial: response"
-// records, one per HTTP attempt, into one line each on w: "dialua: GET /openai/deployments 200
-// 12ms", with "retry N" on a retried attempt and the error instead of the status when the
-// attempt got no answer. The time is to the response's headers; the end of a streamed
-// response gets a line of its own ("dial: stream end": chunks, bytes, total time), and so does
-// each wait before a retry ("dial: retrying"). The records carry no credentials (the dial package never logs them)
-// and w masks the ones the process knows besides. Other records are ignored.
-type requestLog struct {
-	w io.Writer
+// requestLog is the dial observer of --verbose. It writes one line per HTTP attempt to w:
+// "dialua: GET /openai/deployments 200 12ms", with "retry N" on a retried attempt and the
+// error instead of the status when the attempt got no answer. The time is to the response's
+// headers; the end of a streamed response gets a line of its own (chunks, bytes, total time),
+// and so does each wait before a retry. The events carry no credentials (the dial package
+// masks them) and w masks the ones the process knows besides. Each line is one write, so
+// lines of concurrent calls never mix on a w that serializes writes.
+func requestLog(w io.Writer) *dial.Observer {
+	return &dial.Observer{
+		GotResponse: func(_ context.Context, r dial.ResponseInfo) { io.WriteString(w, responseLine(r)) },
+		RetryWait:   func(_ context.Context, r dial.RetryInfo) { io.WriteString(w, retryLine(r)) },
+		StreamEnd:   func(_ context.Context, s dial.StreamEndInfo) { io.WriteString(w, streamEndLine(s)) },
+	}
 }
 
-func newRequestLog(w io.Writer) *requestLog { return &requestLog{w: w} }
-
-// Enabled implements slog.Handler: every record of the dial package is read.
-func (l *requestLog) Enabled(context.Context, slog.Level) bool { return true }
-
-// WithAttrs implements slog.Handler; attributes added by loggers are not shown.
-func (l *requestLog) WithAttrs([]slog.Attr) slog.Handler { return l }
-
-// WithGroup implements slog.Handler; groups are not shown.
-func (l *requestLog) WithGroup(string) slog.Handler { return l }
-
-// Handle implements slog.Handler.
-func (l *requestLog) Handle(_ context.Context, r slog.Record) error {
-	switch r.Message {
-	case "dial: retrying":
-		_, err := io.WriteString(l.w, retryLine(r))
-		return err
-	case "dial: stream end":
-		_, err := io.WriteString(l.w, streamEndLine(r))
-		return err
-	case "dial: response":
-	default:
-		return nil
-	}
-	var method, path, errText string
-	var status, attempt int64
-	var elapsed time.Duration
-	r.Attrs(func(a slog.Attr) bool {
-		v := a.Value.Resolve()
-		switch a.Key {
-		case "method":
-			method = v.String()
-		case "path":
-			path = v.String()
-		case "status":
-			status = v.Int64()
-		case "attempt":
-			attempt = v.Int64()
-		case "elapsed":
-			elapsed = v.Duration()
-		case "error":
-			errText = v.String()
-		}
-		return true
-	})
+// responseLine is the line of one attempt's outcome: "dialua: GET /path 200 12ms retry 1", or
+// "dialua: GET /path failed: connection refused; 2ms" when it got no response.
+func responseLine(r dial.ResponseInfo) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "dialua: %s %s", method, path)
-	if status != 0 {
-		fmt.Fprintf(&b, " %d", status)
+	fmt.Fprintf(&b, "dialua: %s %s", r.Method, r.Path)
+	if r.Err != nil {
+		fmt.Fprintf(&b, " failed: %s;", r.Detail(r.Err))
 	} else {
-		// The dial package's error texts repeat the request: "dial: GET /path: …".
-		fmt.Fprintf(&b, " failed: %s;", strings.TrimPrefix(errText, "dial: "+method+" "+path+": "))
+		fmt.Fprintf(&b, " %d", r.StatusCode)
 	}
-	fmt.Fprintf(&b, " %s", roundDuration(elapsed))
-	if attempt > 1 {
-		fmt.Fprintf(&b, " retry %d", attempt-1)
+	fmt.Fprintf(&b, " %s", roundDuration(r.Elapsed))
+	if r.Attempt > 1 {
+		fmt.Fprintf(&b, " retry %d", r.Attempt-1)
 	}
 	b.WriteByte('\n')
-	_, err := io.WriteString(l.w, b.String())
-	return err
+	return b.String()
+}
+
+// retryLine is the line of the wait before a retry: "dialua: POST /path retry 1 in 1.5s".
+func retryLine(r dial.RetryInfo) string {
+	return fmt.Sprintf("dialua: %s %s retry %d in %s\n", r.Method, r.Path, r.Attempt, roundDuration(r.Wait))
 }
 
 // roundDuration shortens d for people: milliseconds below a minute, else seconds.
@@ -93,37 +59,20 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(time.Second)
 }
 
-// recordAttrs returns the attributes of r by key.
-func recordAttrs(r slog.Record) map[string]slog.Value {
-	attrs := make(map[string]slog.Value, r.NumAttrs())
-	r.Attrs(func(a slog.Attr) bool {
-		attrs[a.Key] = a.Value.Resolve()
-		return true
-	})
-	return attrs
-}
-
-// retryLine is the line of a "dial: retrying" record: "dialua: POST /path retry 1 in 1.5s".
-func retryLine(r slog.Record) string {
-	a := recordAttrs(r)
-	return fmt.Sprintf("dialua: %s %s retry %d in %s\n", a["method"], a["path"], a["attempt"].Int64(),
-		roundDuration(a["wait"].Duration()))
-}
-
-// streamEndLine is the line of a "dial: stream end" record: "dialua: POST /path stream done:
-// 12 chunks, 3.1 KiB, 1.52s", with "closed" for a stream closed before its end and "failed"
-// and the error for one that broke.
-func streamEndLine(r slog.Record) string {
-	a := recordAttrs(r)
-	method, path, n := a["method"].String(), a["path"].String(), a["events"].Int64()
-	end, reason := a["end"].String(), ""
-	if e, ok := a["error"]; ok {
-		end = "failed"
-		reason = ": " + strings.TrimPrefix(e.String(), "dial: "+method+" "+path+": ")
+// streamEndLine is the line of a stream's end: "dialua: POST /path stream done: 12 chunks,
+// 3.1 KiB, 1.52s", with "closed" for a stream closed before its end and "failed" and the
+// error for one that broke.
+func streamEndLine(s dial.StreamEndInfo) string {
+	end, reason := "closed", ""
+	switch {
+	case s.Err != nil:
+		end, reason = "failed", ": "+s.Detail(s.Err)
+	case s.Done:
+		end = "done"
 	}
-	return fmt.Sprintf("dialua: %s %s stream %s: %d %s, %s, %s%s\n", method, path, end, n,
-		plural(n, "chunk", "chunks"), byteSize(a["bytes"].Int64()),
-		roundDuration(a["elapsed"].Duration()), reason)
+	n := int64(s.Chunks)
+	return fmt.Sprintf("dialua: %s %s stream %s: %d %s, %s, %s%s\n", s.Method, s.Path, end, n,
+		plural(n, "chunk", "chunks"), byteSize(s.Bytes), roundDuration(s.Elapsed), reason)
 }
 
 // byteSize formats n bytes for people: 512 B, 3.1 KiB, 2.0 MiB.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +20,7 @@ import (
 // chatted with as a deployment, its logs read, undeployed and deleted.
 func TestCustomApplicationLifecycle(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	home, err := c.MyApplicationsHome(ctx)
@@ -102,7 +103,7 @@ func TestCustomApplicationLifecycle(t *testing.T) {
 // Application calls take only item URLs of the applications type, checked before any request.
 func TestCustomApplicationURLChecks(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	for _, u := range []string{"files/" + emulator.DefaultBucket + "/x", "applications/" + emulator.DefaultBucket + "/dir/"} {
@@ -124,7 +125,7 @@ func TestCustomApplicationURLChecks(t *testing.T) {
 // and gives up when the context ends.
 func TestWaitApplication(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	var reads atomic.Int32
 	const pending = 2
 	srv.Handle("GET /v1/applications/"+emulator.DefaultBucket+"/slow", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

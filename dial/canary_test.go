@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/internal/testutil"
 )
 
@@ -50,7 +51,7 @@ func assertNoCanary(t *testing.T, err error, what string) {
 // TestNoCredentialInErrors sends a canary key and token through every error path: 401, 404,
 // 412, a server echoing the key, a refused connection, an idle timeout, an invalid URL, a
 // failing credential function, a mid-stream error, retries running out and cancellation. The
-// canary must appear in no error text and no log line.
+// canary must appear in no error text, no log line and no event an observer gets.
 func TestNoCredentialInErrors(t *testing.T) {
 	t.Parallel()
 	cfg := emulator.DefaultConfig()
@@ -62,7 +63,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 		emulator.Deployment{ID: "stall", Reply: "a", ChunkDelay: emulator.Duration(2 * time.Second)},
 		emulator.Deployment{ID: "down", Status: 503},
 	)
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	srv.Handle("GET /openai/models", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintf(w, `{"error":{"message":"bad key %s / %s","display_message":"%s","param":"%s"}}`,
@@ -74,13 +75,14 @@ func TestNoCredentialInErrors(t *testing.T) {
 	}))
 	var logs testutil.SyncBuffer
 	logger := newTestLogger(&logs)
+	events := writeEvents(&logs)
 	ctx := t.Context()
 
 	c, err := NewClient(srv.URL, WithAPIKey(canaryKey),
-		WithLogger(logger), WithRetryWait(0, 0), WithTimeout(200*time.Millisecond))
+		WithLogger(logger), WithObserver(events), WithRetryWait(0, 0), WithTimeout(200*time.Millisecond))
 	require.NoError(t, err)
 	defer c.Close()
-	tc, err := NewClient(srv.URL, WithBearerToken(canaryToken), WithLogger(logger))
+	tc, err := NewClient(srv.URL, WithBearerToken(canaryToken), WithLogger(logger), WithObserver(events))
 	require.NoError(t, err)
 	defer tc.Close()
 
@@ -135,8 +137,8 @@ func TestNoCredentialInErrors(t *testing.T) {
 	assertNoCanary(t, err, "cancelled")
 
 	// 401: the canary is an unknown key to this server.
-	other := emulator.NewServer(t)
-	bad, err := NewClient(other.URL, WithAPIKey(canaryKey), WithLogger(logger))
+	other := emulatortest.NewServer(t)
+	bad, err := NewClient(other.URL, WithAPIKey(canaryKey), WithLogger(logger), WithObserver(events))
 	require.NoError(t, err)
 	defer bad.Close()
 	_, err = bad.ListDeployments(ctx)
@@ -151,7 +153,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	closed, err := NewClient("http://"+addr, WithAPIKey(canaryKey), WithBearerToken(canaryToken),
-		WithRetryWait(0, 0), WithLogger(logger))
+		WithRetryWait(0, 0), WithLogger(logger), WithObserver(events))
 	require.NoError(t, err)
 	defer closed.Close()
 	_, err = closed.Chat(ctx, "echo", userMsg("x"))
@@ -159,7 +161,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 	assertNoCanary(t, err, "transport error")
 
 	// A credential function that fails, beside a static key.
-	failing, err := NewClient(srv.URL, WithAPIKey(canaryKey), WithLogger(logger),
+	failing, err := NewClient(srv.URL, WithAPIKey(canaryKey), WithLogger(logger), WithObserver(events),
 		WithBearerTokenFunc(func(context.Context) (string, error) { return "", errors.New("token expired") }))
 	require.NoError(t, err)
 	defer failing.Close()
@@ -169,6 +171,7 @@ func TestNoCredentialInErrors(t *testing.T) {
 
 	out := logs.String()
 	assert.Contains(t, out, "dial: request", "debug logging was on")
+	assert.Contains(t, out, "StatusCode:401", "the observer was on")
 	assert.NotContains(t, out, canaryKey)
 	assert.NotContains(t, out, canaryToken)
 }
@@ -184,7 +187,7 @@ func TestSharedSecretsMaskEveryClientsCredentials(t *testing.T) {
 	cfg.Tokens = append(cfg.Tokens, emulator.Identity{Key: fromFunc})
 	cfg.Deployments = append(cfg.Deployments, emulator.Deployment{ID: "midstream", Reply: "a b",
 		StreamError: &emulator.StreamError{After: 1, Message: "token " + fromFunc + " revoked"}})
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	srv.Handle("GET /openai/models", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "models are closed to "+fromFunc, http.StatusForbidden)
 	}))

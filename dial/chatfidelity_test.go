@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,7 +13,7 @@ import (
 // choices and the usage) and with n choices merge into a complete response.
 func TestChatStreamIncludeUsageAndChoices(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	two := 2
 	req := userMsg("one two three")

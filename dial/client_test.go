@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,7 +43,7 @@ func (w *waits) all() []time.Duration {
 
 // newTestClient returns a client of srv with its default key whose retry waits are recorded,
 // not slept.
-func newTestClient(t *testing.T, srv *emulator.Server, opts ...Option) (*Client, *waits) {
+func newTestClient(t *testing.T, srv *emulatortest.Server, opts ...Option) (*Client, *waits) {
 	t.Helper()
 	c, err := NewClient(srv.URL, append([]Option{WithAPIKey(srv.Key)}, opts...)...)
 	require.NoError(t, err)
@@ -123,7 +124,7 @@ func TestNewClientValidation(t *testing.T) {
 
 func TestChat(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	resp, err := c.Chat(t.Context(), "echo", userMsg("Hello, DIAL"))
 	require.NoError(t, err)
@@ -148,7 +149,7 @@ func TestChat(t *testing.T) {
 // client and of the call, and every extra field.
 func TestChatRequestOnTheWire(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	type seen struct {
 		query  string
 		header http.Header
@@ -186,7 +187,7 @@ func TestChatRequestOnTheWire(t *testing.T) {
 
 func TestChatStream(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	s, err := c.ChatStream(t.Context(), "gpt-4o", userMsg("one two three four"))
 	require.NoError(t, err)
@@ -214,8 +215,8 @@ func TestChatStream(t *testing.T) {
 // A deployment that answers a streaming request with one JSON body still gives a stream.
 func TestChatStreamBlockAnswer(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
-	srv.Handle("POST /openai/deployments/blocky/chat/completions", emulator.JSON(200,
+	srv := emulatortest.NewServer(t)
+	srv.Handle("POST /openai/deployments/blocky/chat/completions", emulatortest.JSON(200,
 		`{"id":"b","object":"chat.completion","created":1,"choices":[{"index":0,"message":{"role":"assistant","content":"whole"},"finish_reason":"stop"}]}`))
 	c, _ := newTestClient(t, srv)
 	s, err := c.ChatStream(t.Context(), "blocky", userMsg("x"))
@@ -230,11 +231,11 @@ func TestChatStreamBlockAnswer(t *testing.T) {
 
 func TestChatStreamFixtures(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	srv.Handle("POST /openai/deployments/tools/chat/completions",
-		emulator.SSEFile("testdata/aidial-client/chat.completions.stream.tool_call.sse"))
-	srv.Handle("POST /openai/deployments/midstream/chat/completions", emulator.SSEFile("testdata/chat_stream_error.sse"))
-	srv.Handle("POST /openai/deployments/truncated/chat/completions", emulator.SSEFile("testdata/chat_stream_truncated.sse"))
+		emulatortest.SSEFile("testdata/aidial-client/chat.completions.stream.tool_call.sse"))
+	srv.Handle("POST /openai/deployments/midstream/chat/completions", emulatortest.SSEFile("testdata/chat_stream_error.sse"))
+	srv.Handle("POST /openai/deployments/truncated/chat/completions", emulatortest.SSEFile("testdata/chat_stream_truncated.sse"))
 	c, _ := newTestClient(t, srv)
 
 	s, err := c.ChatStream(t.Context(), "tools", userMsg("weather?"))
@@ -264,7 +265,7 @@ func TestChatStreamFixtures(t *testing.T) {
 
 func TestChatStreamFaults(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "midstream", Reply: "a b c d e f", StreamError: &emulator.StreamError{
 			After: 2, Message: "upstream died", Type: "runtime_error", Code: "503"}},
 		emulator.Deployment{ID: "cut", Reply: "a b c d e f", CutAfter: 2},
@@ -311,7 +312,7 @@ func TestChatStreamFaults(t *testing.T) {
 
 func TestRetries(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "busy", Status: 503, FailTimes: 2},
 		emulator.Deployment{ID: "limited", Status: 429, RetryAfter: 2, FailTimes: 1},
 		emulator.Deployment{ID: "slowdown", Status: 429, RetryAfter: 60, FailTimes: 1},
@@ -361,7 +362,7 @@ func TestRetries(t *testing.T) {
 // The wait between attempts ends when the context is cancelled.
 func TestRetryWaitCancelled(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(emulator.Deployment{ID: "busy", Status: 503}))
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(emulator.Deployment{ID: "busy", Status: 503}))
 	c, err := NewClient(srv.URL, WithAPIKey(srv.Key), WithRetryWait(time.Hour, time.Hour))
 	require.NoError(t, err)
 	defer c.Close()
@@ -409,7 +410,7 @@ func TestRetryTransportError(t *testing.T) {
 // fails with ErrTimeout.
 func TestIdleTimeout(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "steady", Reply: "a b c d e f g h", ChunkDelay: emulator.Duration(30 * time.Millisecond)},
 		emulator.Deployment{ID: "stall", Reply: "a b", ChunkDelay: emulator.Duration(2 * time.Second)},
 	))
@@ -458,7 +459,7 @@ func TestRedirectRefused(t *testing.T) {
 		leaked.Add(1)
 	}))
 	t.Cleanup(other.Close)
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	srv.Handle("GET /openai/deployments", http.RedirectHandler(other.URL+"/login", http.StatusFound))
 	for _, hc := range []*http.Client{nil, {}} {
 		opts := []Option{WithAPIKey(srv.Key)}
@@ -479,7 +480,7 @@ func TestRedirectRefused(t *testing.T) {
 
 func TestCredentialFuncs(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(emulator.Deployment{ID: "busy", Status: 503, FailTimes: 2}))
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(emulator.Deployment{ID: "busy", Status: 503, FailTimes: 2}))
 	var calls atomic.Int64
 	c, err := NewClient(srv.URL, WithRetryWait(0, 0), WithAPIKeyFunc(func(ctx context.Context) (string, error) {
 		calls.Add(1)
@@ -517,7 +518,7 @@ func TestCredentialFuncs(t *testing.T) {
 
 func TestAuthErrors(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, err := NewClient(srv.URL, WithAPIKey("unknown-key-123"))
 	require.NoError(t, err)
 	defer c.Close()
@@ -539,7 +540,7 @@ func TestAuthErrors(t *testing.T) {
 
 func TestDeployments(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	deps, err := c.ListDeployments(ctx)
@@ -599,7 +600,7 @@ func TestDeployments(t *testing.T) {
 
 func TestEmbeddings(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	resp, err := c.Embeddings(t.Context(), "text-embedding-3-small", EmbeddingsRequest{Input: []string{"a", "b"}})
 	require.NoError(t, err)
@@ -617,7 +618,7 @@ func TestEmbeddings(t *testing.T) {
 // Clients of one pool share connections but not credentials or caches.
 func TestPool(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	pool := NewPool(PoolOptions{MaxConnsPerHost: 4})
 	a, err := pool.NewClient(srv.URL, WithAPIKey(emulator.DefaultKey))
 	require.NoError(t, err)
@@ -658,7 +659,7 @@ func TestPool(t *testing.T) {
 // Concurrent first calls share one GET /v1/bucket; the answer is cached.
 func TestBucketCache(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	var calls atomic.Int64
 	release := make(chan struct{})
 	srv.Handle("GET /v1/bucket", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -692,7 +693,7 @@ func TestBucketCache(t *testing.T) {
 	assert.Equal(t, int64(1), calls.Load())
 
 	// A caller that gives up does not spoil the fetch for others.
-	srv2 := emulator.NewServer(t)
+	srv2 := emulatortest.NewServer(t)
 	c2, _ := newTestClient(t, srv2)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -709,7 +710,7 @@ func TestBucketCache(t *testing.T) {
 func TestLoggerHasNoSecrets(t *testing.T) {
 	t.Parallel()
 	// Covered with the canary in canary_test.go; here the log shape.
-	srv := emulator.NewServer(t, emulator.WithDeployments(emulator.Deployment{ID: "busy", Status: 503, FailTimes: 1}))
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(emulator.Deployment{ID: "busy", Status: 503, FailTimes: 1}))
 	var buf testutil.SyncBuffer
 	c, _ := newTestClient(t, srv, WithLogger(newTestLogger(&buf)))
 	_, err := c.Chat(t.Context(), "busy", userMsg("x"))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,7 +22,7 @@ func conversationsHome(t *testing.T, c *Client) string {
 // declare included, and gets the id and folder DIAL Chat derives from its location.
 func TestConversationRoundTrip(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	home := conversationsHome(t, c)
@@ -76,7 +77,7 @@ func TestConversationRoundTrip(t *testing.T) {
 // conversation fail with ErrETagMismatch (412).
 func TestConversationETags(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	url := conversationsHome(t, c) + "etags"
@@ -110,7 +111,7 @@ func TestConversationETags(t *testing.T) {
 // Conversations URLs are checked before any request.
 func TestConversationURLs(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	home := conversationsHome(t, c)
@@ -143,7 +144,7 @@ func TestConversationFileName(t *testing.T) {
 // and is loaded by another client (another script) that continues it.
 func TestSessionSaveAndLoad(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 
@@ -201,7 +202,7 @@ func TestSessionSaveAndLoad(t *testing.T) {
 // stay out of requests but are saved back, and its other members survive a save.
 func TestSessionFromDialChatConversation(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	bodies := captureChat(srv, "gpt-4o")
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
@@ -245,7 +246,7 @@ func TestSessionFromDialChatConversation(t *testing.T) {
 // calls with string content.
 func TestSessionWithTools(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	s := &Session{Client: c, Deployment: "gpt-4o", Tools: []ToolFunction{weatherTool(nil)},
@@ -288,7 +289,7 @@ func mustMember(t *testing.T, obj json.RawMessage, key string) json.RawMessage {
 // continues: the history is sent with the type "function".
 func TestSessionWithLegacyToolTypeInHistory(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	url := conversationsHome(t, c) + "legacy"

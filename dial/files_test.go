@@ -18,6 +18,7 @@ import (
 	"testing/iotest"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -44,7 +45,7 @@ func download(t *testing.T, c *Client, url string, opts ...CallOption) string {
 // and after delete metadata and download fail with ErrNotFound.
 func TestFileLifecycle(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	home := filesHome(t, c)
@@ -107,7 +108,7 @@ func TestFileLifecycle(t *testing.T) {
 // Folder URLs and wrong resource types are refused before any request.
 func TestFileURLChecks(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	var requests int
 	srv.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests++ }))
 	c, _ := newTestClient(t, srv)
@@ -132,7 +133,7 @@ func TestFileURLChecks(t *testing.T) {
 
 func TestListFiles(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	home := filesHome(t, c)
@@ -205,7 +206,7 @@ func TestListFiles(t *testing.T) {
 
 func TestMoveCopy(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	home := filesHome(t, c)
@@ -236,7 +237,7 @@ func TestMoveCopy(t *testing.T) {
 
 func TestUploadFilePathAndDownloadTo(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	home := filesHome(t, c)
@@ -277,10 +278,10 @@ func TestUploadFilePathAndDownloadTo(t *testing.T) {
 // Uploads are retried only when the body can be replayed.
 func TestUploadRetries(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	var attempts int
 	var bodies []string
-	srv.Handle("PUT /v1/files/", emulator.Fail(1, http.StatusServiceUnavailable, 0, http.HandlerFunc(
+	srv.Handle("PUT /v1/files/", emulatortest.Fail(1, http.StatusServiceUnavailable, 0, http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) { srv.Emulator.ServeHTTP(w, r) })))
 	srv.Handle("PUT /v1/files/"+emulator.DefaultBucket+"/probe.txt", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		attempts++

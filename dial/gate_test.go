@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -111,7 +112,7 @@ func (g *recordingGate) all() []time.Duration {
 // Every attempt of a pool client passes the gate, and 429/503 answers report their wait.
 func TestPoolGate(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "limited", Status: 429, RetryAfter: 2, FailTimes: 1},
 		emulator.Deployment{ID: "busy", Status: 503, FailTimes: 1},
 		emulator.Deployment{ID: "down", Status: 502, FailTimes: 1},
@@ -162,7 +163,7 @@ func TestPoolGate(t *testing.T) {
 // A 429 with Retry-After seen by one client holds back the other clients of the pool.
 func TestPoolGateSharedBackoff(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	var limited atomic.Int32
 	srv.Handle("POST /openai/deployments/limited/chat/completions",
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -38,7 +38,7 @@ type config struct {
 	connectSet     bool
 	headers        http.Header
 	userAgent      string
-	logger         *slog.Logger
+	obs            observers
 	maxLine        int
 }
 
@@ -57,7 +57,7 @@ const (
 )
 
 func defaultConfig() config {
-	return config{
+	c := config{
 		maxRetries:     defaultMaxRetries,
 		retryWaitMin:   defaultRetryWaitMin,
 		retryWaitMax:   defaultRetryWaitMax,
@@ -65,9 +65,10 @@ func defaultConfig() config {
 		connectTimeout: DefaultConnectTimeout,
 		headers:        http.Header{},
 		userAgent:      DefaultUserAgent,
-		logger:         slog.New(slog.DiscardHandler),
 		maxLine:        defaultMaxLine,
 	}
+	c.obs.set(nil, nil)
+	return c
 }
 
 // staticCredential returns a CredentialFunc that always returns s.
@@ -256,13 +257,29 @@ func WithUserAgent(ua string) Option {
 // WithLogger logs each attempt at debug level ("dial: request" when it is sent, "dial: response"
 // with its status or error and elapsed time when it ends) and each retry at info level ("dial:
 // retrying" with the wait). Records carry the method, the path without query and the attempt
-// number; credentials are never logged. The default discards everything.
+// number; the end of a stream is logged at debug level ("dial: stream end" with the events,
+// bytes, elapsed time and how it ended). Credentials are never logged. The records are made
+// from the events of [Observer], which [WithObserver] receives too. The default logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
 			return errors.New("dial: WithLogger: nil logger")
 		}
-		c.logger = l
+		c.obs.set(logObserver(l), c.obs.user)
+		return nil
+	}
+}
+
+// WithObserver reports the events of every call to o (see [Observer]): the start and the
+// response of each attempt, the wait before a retry, the end of a stream. Its functions run
+// after the logger's of [WithLogger]. Give the same observer to several clients to watch all
+// of them; o must not be changed afterwards.
+func WithObserver(o *Observer) Option {
+	return func(c *config) error {
+		if o == nil {
+			return errors.New("dial: WithObserver: nil observer")
+		}
+		c.obs.set(c.obs.log, o)
 		return nil
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -15,7 +16,7 @@ import (
 // and delete, and the LUA_API.md pipeline of a stored template filled with Template.
 func TestPromptLifecycle(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 	home, err := c.MyPromptsHome(ctx)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -83,9 +82,8 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, error) {
 			return nil, err
 		}
 		wait := backoff(n, c.cfg.retryWaitMin, c.cfg.retryWaitMax, after)
-		c.cfg.logger.LogAttrs(ctx, slog.LevelInfo, "dial: retrying",
-			slog.String("method", r.method), slog.String("path", c.base.Path+r.pathOnly()),
-			slog.Int("attempt", n), slog.Duration("wait", wait), slog.String("error", err.Error()))
+		failed := RequestInfo{Method: r.method, Path: c.base.Path + r.pathOnly(), Attempt: n}
+		c.cfg.obs.joined.RetryWait(ctx, RetryInfo{RequestInfo: failed, Wait: wait, Err: err})
 		if serr := c.sleep(ctx, wait); serr != nil {
 			return nil, fmt.Errorf("dial: %s %s: %w while waiting to retry after: %w",
 				r.method, c.base.Path+r.pathOnly(), serr, err)
@@ -169,23 +167,18 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 		}
 		h.Set("Content-Type", r.body.contentType)
 	}
-	c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "dial: request",
-		slog.String("method", r.method), slog.String("path", path), slog.Int("attempt", n))
+	info := RequestInfo{Method: r.method, Path: path, Attempt: n}
+	c.cfg.obs.joined.RequestStart(ctx, info)
 	sent := time.Now()
-	// logResponse records the outcome of the attempt: its status, or its error.
-	logResponse := func(outcome slog.Attr) {
-		c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "dial: response",
-			slog.String("method", r.method), slog.String("path", path), slog.Int("attempt", n),
-			outcome, slog.Duration("elapsed", time.Since(sent)))
-	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		err = c.mapError(ctx, actx, r.method, path, err)
-		logResponse(slog.String("error", err.Error()))
+		c.cfg.obs.joined.GotResponse(ctx, ResponseInfo{RequestInfo: info, Elapsed: time.Since(sent), Err: err})
 		return fail(err)
 	}
 	idle.touch()
-	logResponse(slog.Int("status", resp.StatusCode))
+	c.cfg.obs.joined.GotResponse(ctx, ResponseInfo{RequestInfo: info, StatusCode: resp.StatusCode,
+		Header: resp.Header, Elapsed: time.Since(sent)})
 	// Success: the body stays open for the caller, guarded by the same idle timer; the
 	// attempt's context is released when the body is closed.
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {

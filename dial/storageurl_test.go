@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -343,7 +343,7 @@ func TestSameStorageURL(t *testing.T) {
 // metadata and listings, names with ':' included.
 func TestJoinedURLIsTheListedURL(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	home, err := ParseStorageURL(filesHome(t, c))
 	require.NoError(t, err)

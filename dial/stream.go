@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"iter"
-	"log/slog"
 	"strconv"
 	"time"
 )
@@ -51,7 +50,7 @@ type Stream[T any] struct {
 	onEnd func(streamEnd)
 }
 
-// streamEnd describes how a stream ended, for the "dial: stream end" log record.
+// streamEnd describes how a stream ended, for [Observer.StreamEnd].
 type streamEnd struct {
 	events   int
 	bytes    int64
@@ -229,20 +228,11 @@ func hasErrorMember(data []byte) bool {
 	return found
 }
 
-// logStreamEnd returns the onEnd of a stream of ctx for method and path, opened at start: a
-// "dial: stream end" record with the events and bytes read, the time since start, and how it
-// ended ("done", "closed" before its end, or the error).
+// logStreamEnd returns the onEnd of a stream of ctx for method and path, opened at start: it
+// reports the stream's end to the client's observers, the logger among them.
 func (c *Client) logStreamEnd(ctx context.Context, method, path string, start time.Time) func(streamEnd) {
 	return func(e streamEnd) {
-		outcome := slog.String("end", "closed")
-		switch {
-		case e.err != nil:
-			outcome = slog.String("error", e.err.Error())
-		case e.finished:
-			outcome = slog.String("end", "done")
-		}
-		c.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "dial: stream end",
-			slog.String("method", method), slog.String("path", path), slog.Int("events", e.events),
-			slog.Int64("bytes", e.bytes), slog.Duration("elapsed", time.Since(start)), outcome)
+		c.cfg.obs.joined.StreamEnd(ctx, StreamEndInfo{RequestInfo: RequestInfo{Method: method, Path: path},
+			Chunks: e.events, Bytes: e.bytes, Elapsed: time.Since(start), Done: e.finished, Err: e.err})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
 // recordLog keeps the records of one message.
@@ -50,7 +51,7 @@ func TestStreamEndIsLogged(t *testing.T) {
 	cfg := emulator.DefaultConfig()
 	cfg.Deployments = append(cfg.Deployments,
 		emulator.Deployment{ID: "midstream", Reply: "a b c", StreamError: &emulator.StreamError{After: 1, Message: "boom"}})
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	log := &recordLog{msg: "dial: stream end"}
 	c, err := NewClient(srv.URL, WithAPIKey(srv.Key), WithLogger(slog.New(log)))
 	require.NoError(t, err)

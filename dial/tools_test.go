@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -57,7 +58,7 @@ func decodeMessages(t *testing.T, raw []json.RawMessage) []Message {
 }
 
 // captureChat records the bodies of chat requests to deployment before the emulator answers.
-func captureChat(srv *emulator.Server, deployment string) func() [][]byte {
+func captureChat(srv *emulatortest.Server, deployment string) func() [][]byte {
 	var mu sync.Mutex
 	var bodies [][]byte
 	srv.Handle("POST /openai/deployments/"+deployment+"/chat/completions",
@@ -84,7 +85,7 @@ func TestRunTools(t *testing.T) {
 		name := map[bool]string{false: "block", true: "stream"}[stream]
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := emulator.NewServer(t)
+			srv := emulatortest.NewServer(t)
 			c, _ := newTestClient(t, srv)
 			var calls []string
 			chunks := 0
@@ -132,7 +133,7 @@ func TestRunTools(t *testing.T) {
 // after the request's own, and keeps a declaration the request already has.
 func TestRunToolsRawKeepsMembers(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	bodies := captureChat(srv, "gpt-4o")
 	c, _ := newTestClient(t, srv)
 	req := json.RawMessage(`{"messages":[{"role":"user","content":"Weather in Oslo?","x_note":1}],` +
@@ -168,7 +169,7 @@ func TestRunToolsRawKeepsMembers(t *testing.T) {
 // the model, which sees them; the run goes on.
 func TestRunToolsFailuresGoToTheModel(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(emulator.Deployment{
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(emulator.Deployment{
 		ID: "bad-args", ToolCalls: json.RawMessage(`[{"id":"c1","type":"function",` +
 			`"function":{"name":"get_weather","arguments":"{\"city\": Paris"}}]`),
 	}))
@@ -219,7 +220,7 @@ func TestRunToolsFailuresGoToTheModel(t *testing.T) {
 // ErrToolLoop; the history so far is returned, its last calls answered.
 func TestRunToolsLoopLimit(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(emulator.Deployment{
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(emulator.Deployment{
 		ID: "loop", ToolCalling: emulator.ToolsAlways,
 	}))
 	c, _ := newTestClient(t, srv)
@@ -253,7 +254,7 @@ func TestRunToolsLoopLimit(t *testing.T) {
 // OnChunk returning false ends the run at once, without running the calls it was making.
 func TestRunToolsOnChunkStops(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	var calls []string
 	n := 0
@@ -273,7 +274,7 @@ func TestRunToolsOnChunkStops(t *testing.T) {
 // A context cancelled by a tool ends the run with the context's error.
 func TestRunToolsContextCancelled(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -288,7 +289,7 @@ func TestRunToolsContextCancelled(t *testing.T) {
 
 func TestRunToolsValidation(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	ok := weatherTool(nil)
 	const user = `{"messages":[{"role":"user"}]}`
@@ -325,7 +326,7 @@ func TestRunToolsValidation(t *testing.T) {
 // An HTTP error ends the run with the *APIError and the history so far.
 func TestRunToolsAPIError(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	c, _ := newTestClient(t, srv)
 	res, err := c.RunTools(t.Context(), "no-such-model", userMsg("hi"), nil, RunOptions{})
 	require.ErrorIs(t, err, ErrNotFound)
@@ -369,7 +370,7 @@ func TestToolContent(t *testing.T) {
 // back, in block and stream form, and keeps every other member of the message.
 func TestRunToolsLegacyToolType(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "old-app", ToolCalling: emulator.ToolsAuto, LegacyToolType: true,
 			CustomContent: json.RawMessage(`{"state":{"step":1}}`)}))
 	c, _ := newTestClient(t, srv)

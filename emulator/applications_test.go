@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,7 +19,7 @@ func appBody(src string) string {
 }
 
 // appOp posts a /v1/ops/application operation on url.
-func appOp(t *testing.T, srv *emulator.Server, op, url string) stResult {
+func appOp(t *testing.T, srv *emulatortest.Server, op, url string) stResult {
 	t.Helper()
 	return stDo(t, srv, "POST", "/v1/ops/application/"+op, strings.NewReader(`{"url":"`+url+`"}`),
 		"Content-Type", "application/json")
@@ -41,7 +42,7 @@ func functionOf(t *testing.T, body string) map[string]any {
 }
 
 func TestCustomApplicationSaveValidation(t *testing.T) {
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	path := "/v1/applications/" + srv.Bucket + "/bad"
 	src := "files/" + srv.Bucket + "/src/"
 	for _, tt := range []struct{ body, msg string }{
@@ -68,7 +69,7 @@ func TestCustomApplicationSaveValidation(t *testing.T) {
 }
 
 func TestCustomApplicationSaveAndGet(t *testing.T) {
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	url := "applications/" + srv.Bucket + "/team/echo"
 	put := stDo(t, srv, "PUT", "/v1/"+url, strings.NewReader(appBody("files/"+srv.Bucket+"/src/")),
 		"Content-Type", "application/json")
@@ -109,7 +110,7 @@ func TestCustomApplicationSaveAndGet(t *testing.T) {
 }
 
 func TestCustomApplicationDeployLifecycle(t *testing.T) {
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	url := "applications/" + srv.Bucket + "/echo"
 	src := "files/" + srv.Bucket + "/echo-src/"
 	require.Equal(t, 200, stDo(t, srv, "PUT", "/v1/"+url, strings.NewReader(appBody(src))).status)
@@ -176,7 +177,7 @@ func TestCustomApplicationDeployLifecycle(t *testing.T) {
 }
 
 func TestCustomApplicationDeployFailsOnEmptySources(t *testing.T) {
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	url := "applications/" + srv.Bucket + "/empty"
 	require.Equal(t, 200, stDo(t, srv, "PUT", "/v1/"+url, strings.NewReader(appBody("files/"+srv.Bucket+"/none/"))).status)
 	require.Equal(t, 200, appOp(t, srv, "deploy", url).status)
@@ -190,7 +191,7 @@ func TestCustomApplicationDeployFailsOnEmptySources(t *testing.T) {
 }
 
 func TestCustomApplicationOpErrors(t *testing.T) {
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	endpointApp := "applications/" + srv.Bucket + "/remote"
 	require.Equal(t, 200, stDo(t, srv, "PUT", "/v1/"+endpointApp,
 		strings.NewReader(`{"endpoint":"http://remote.example/chat"}`)).status)

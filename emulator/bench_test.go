@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
 // BenchmarkSSEServe measures SSE events per second served to a plain net/http reader that
 // scans the stream line by line: each iteration is one stream of 10,000 content chunks.
 func BenchmarkSSEServe(b *testing.B) {
 	const chunks = 10000
-	srv := emulator.NewServer(b, emulator.WithDeployments(
+	srv := emulatortest.NewServer(b, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "bulk", Chunks: chunks, ChunkSize: 8}))
 	body := `{"messages":[{"role":"user","content":"go"}],"stream":true}`
 	events := 0

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,7 +22,7 @@ import (
 const userHello = `{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hello big world"}]`
 
 // chat posts a chat completion request body to deployment and returns status, headers, body.
-func chat(t *testing.T, srv *emulator.Server, deployment, body string) (int, http.Header, string) {
+func chat(t *testing.T, srv *emulatortest.Server, deployment, body string) (int, http.Header, string) {
 	t.Helper()
 	return do(t, http.MethodPost, srv.URL+"/openai/deployments/"+deployment+"/chat/completions?api-version=2024-02-01",
 		strings.NewReader(body), "Api-Key", srv.Key, "Content-Type", "application/json")
@@ -89,7 +90,7 @@ func content(chunks []chunkT) (string, int) {
 
 func TestChatRequestValidation(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	url := srv.URL + "/openai/deployments/echo/chat/completions"
 	status, _, body := do(t, http.MethodPost, url, strings.NewReader(userHello+"}"), "Api-Key", srv.Key)
 	assert.Equal(t, 415, status)
@@ -126,7 +127,7 @@ func TestChatRequestValidation(t *testing.T) {
 
 func TestChatBlockEcho(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	status, h, body := chat(t, srv, "gpt-4o", userHello+`,"temperature":0,"unknown_field":{"x":1}}`)
 	require.Equal(t, 200, status, body)
 	assert.Equal(t, "1", h.Get("X-Upstream-Attempts"))
@@ -157,7 +158,7 @@ func TestChatBlockEcho(t *testing.T) {
 
 func TestChatStreamEcho(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	status, h, body := chat(t, srv, "echo", userHello+`,"stream":true}`)
 	require.Equal(t, 200, status)
 	assert.Contains(t, h.Get("Content-Type"), "text/event-stream")
@@ -181,7 +182,7 @@ func TestChatStreamEcho(t *testing.T) {
 
 func TestChatChunking(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "fixed", Reply: "The quick brown fox jumps", Chunks: 4},
 		emulator.Deployment{ID: "sized", Reply: "héllo wörld", ChunkSize: 2},
 		emulator.Deployment{ID: "generated", Reply: "abc", Chunks: 1000, ChunkSize: 5},
@@ -215,7 +216,7 @@ func TestChatChunking(t *testing.T) {
 
 func TestChatDelay(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "paced", Reply: "a b c", ChunkDelay: emulator.Duration(30 * time.Millisecond)}))
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
 		srv.URL+"/openai/deployments/paced/chat/completions", strings.NewReader(userHello+`,"stream":true}`))
@@ -238,7 +239,7 @@ func TestChatDelay(t *testing.T) {
 
 func TestChatHTTPFaults(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "limited", Status: 429, RetryAfter: 3},
 		emulator.Deployment{ID: "flaky", Status: 503, FailTimes: 2, Reply: "finally"},
 	))
@@ -268,7 +269,7 @@ func TestChatHTTPFaults(t *testing.T) {
 
 func TestChatStreamFaults(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "broken", Reply: "one two three four",
 			StreamError: &emulator.StreamError{After: 2, Message: "upstream failed", Code: "503"}},
 		emulator.Deployment{ID: "broken-at-start", StreamError: &emulator.StreamError{Message: "no"}},
@@ -311,7 +312,7 @@ func TestChatCustomContentAndToolCalls(t *testing.T) {
 	cc := `{"attachments":[{"index":0,"type":"text/plain","title":"a.txt","url":"files/b/a.txt"}],` +
 		`"stages":[{"index":0,"name":"Search","status":"completed"}],"state":{"step":2}}`
 	calls := `[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]`
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "rich", Reply: "done", CustomContent: json.RawMessage(cc)},
 		emulator.Deployment{ID: "caller", ToolCalls: json.RawMessage(calls)},
 	))
@@ -346,7 +347,7 @@ func TestChatCustomContentAndToolCalls(t *testing.T) {
 func TestChatReplaysGoldenStream(t *testing.T) {
 	t.Parallel()
 	const golden = "testdata/core-chat-stream.sse"
-	srv := emulator.NewServer(t, emulator.WithDeployments(emulator.Deployment{ID: "gpt-35-turbo", Replay: golden}))
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(emulator.Deployment{ID: "gpt-35-turbo", Replay: golden}))
 	_, h, body := chat(t, srv, "gpt-35-turbo", userHello+`,"stream":true}`)
 	want, err := os.ReadFile(golden)
 	require.NoError(t, err)
@@ -360,7 +361,7 @@ func TestChatReplaysGoldenStream(t *testing.T) {
 
 func TestEmbeddings(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	post := func(body string) (int, string) {
 		status, _, b := do(t, http.MethodPost, srv.URL+"/openai/deployments/text-embedding-3-small/embeddings",
 			strings.NewReader(body), "Api-Key", srv.Key, "Content-Type", "application/json")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +30,7 @@ func rawChunks(t *testing.T, body string) []map[string]any {
 // sends every delta for every choice.
 func TestChatChoices(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	status, _, body := chat(t, srv, "echo", userHello+`,"n":3}`)
 	require.Equal(t, 200, status, body)
 	var resp struct {
@@ -79,7 +80,7 @@ func TestChatChoices(t *testing.T) {
 // chunk with no choices and the usage. Without it the finishing chunk carries the usage.
 func TestChatStreamIncludeUsage(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	_, _, body := chat(t, srv, "echo", userHello+`,"stream":true,"stream_options":{"include_usage":true}}`)
 	chunks := rawChunks(t, body)
 	last := chunks[len(chunks)-1]
@@ -107,7 +108,7 @@ func TestChatStreamIncludeUsage(t *testing.T) {
 // and in the first chunk of a stream.
 func TestChatToolCallContentNull(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	req := `{"messages":[{"role":"user","content":"Weather in Paris?"}],` +
 		`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`
 	_, _, body := chat(t, srv, "gpt-4o", req+`}`)
@@ -134,7 +135,7 @@ func TestChatToolCallContentNull(t *testing.T) {
 // without configured limits has the listed default of 120000.
 func TestChatMaxPromptTokens(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "small", Limits: &emulator.Limits{MaxPromptTokens: 5}}))
 	status, _, body := chat(t, srv, "small", userHello+`}`)
 	assert.Equal(t, 200, status, "5 words fit a limit of 5: %s", body)
@@ -167,7 +168,7 @@ func TestChatMaxPromptTokens(t *testing.T) {
 // for a block answer it reads "functionfunction". The model refuses such a type in the history.
 func TestChatLegacyToolType(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "old-app", ToolCalling: emulator.ToolsAuto, LegacyToolType: true}))
 	req := `{"messages":[{"role":"user","content":"Weather in Paris?"}],` +
 		`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`

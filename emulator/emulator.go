@@ -9,7 +9,7 @@
 //
 // Deployments are configured (see [Deployment]) to echo, to answer with fixed text, to stream
 // slowly, or to fail: HTTP errors with Retry-After, an error event in the middle of a stream, a
-// cut connection. [NewServer] starts one on a loopback port for a test.
+// cut connection. Package emulatortest starts one on a loopback port for a test.
 package emulator
 
 import (
@@ -103,6 +103,14 @@ func newCaller(id Identity) *caller {
 		}
 	}
 	return c
+}
+
+// Bucket returns the storage bucket of API key, or "" when the emulator accepts no such key.
+func (e *Emulator) Bucket(key string) string {
+	if c := e.keys[key]; c != nil {
+		return c.bucket
+	}
+	return ""
 }
 
 // Close releases the storage. The handler must not be used afterwards.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,14 +32,14 @@ func do(t testing.TB, method, url string, body io.Reader, headers ...string) (in
 }
 
 // get sends an authenticated GET with the server's key.
-func get(t *testing.T, srv *emulator.Server, path string) (int, http.Header, string) {
+func get(t *testing.T, srv *emulatortest.Server, path string) (int, http.Header, string) {
 	t.Helper()
 	return do(t, http.MethodGet, srv.URL+path, nil, "Api-Key", srv.Key)
 }
 
 func TestAuthMatrix(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	url := srv.URL + "/openai/deployments"
 	cases := []struct {
 		name    string
@@ -75,7 +76,7 @@ func TestAuthMatrix(t *testing.T) {
 
 func TestHealthVersionAndNoRoute(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	status, _, _ := do(t, http.MethodGet, srv.URL+"/health", nil)
 	assert.Equal(t, 200, status)
 	status, _, body := do(t, http.MethodGet, srv.URL+"/version", nil)
@@ -109,7 +110,7 @@ func listing(t *testing.T, body string) []map[string]any {
 
 func TestListings(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	status, _, body := get(t, srv, "/openai/deployments")
 	require.Equal(t, 200, status)
 	deps := listing(t, body)
@@ -164,7 +165,7 @@ func TestListings(t *testing.T) {
 
 func TestRestrictedKey(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	status, _, body := do(t, http.MethodGet, srv.URL+"/openai/deployments", nil, "Api-Key", emulator.RestrictedKey)
 	require.Equal(t, 200, status)
 	deps := listing(t, body)
@@ -182,7 +183,7 @@ func TestRestrictedKey(t *testing.T) {
 
 func TestConfigurationEndpoint(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	status, h, body := get(t, srv, "/v1/deployments/my-app/configuration")
 	require.Equal(t, 200, status)
 	assert.Equal(t, "application/json", h.Get("Content-Type"))
@@ -196,7 +197,7 @@ func TestConfigurationEndpoint(t *testing.T) {
 
 func TestBucketAndUserInfo(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	_, _, body := get(t, srv, "/v1/bucket")
 	assert.JSONEq(t, `{"bucket":"`+emulator.DefaultBucket+`"}`, body)
 	_, _, body = do(t, http.MethodGet, srv.URL+"/v1/bucket", nil, "Authorization", "Bearer "+emulator.DefaultToken)
@@ -207,7 +208,7 @@ func TestBucketAndUserInfo(t *testing.T) {
 
 func TestPrefixAndOverrides(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithPrefix("/deep/base"))
+	srv := emulatortest.NewServer(t, emulatortest.WithPrefix("/deep/base"))
 	assert.True(t, strings.HasSuffix(srv.URL, "/deep/base"))
 	status, _, _ := get(t, srv, "/openai/deployments")
 	assert.Equal(t, 200, status)
@@ -215,13 +216,13 @@ func TestPrefixAndOverrides(t *testing.T) {
 		"Api-Key", srv.Key)
 	assert.Equal(t, 404, status, "a client that drops the base path misses the API")
 
-	srv.Handle("GET /openai/models", emulator.JSON(200, `{"data":[],"object":"list"}`))
+	srv.Handle("GET /openai/models", emulatortest.JSON(200, `{"data":[],"object":"list"}`))
 	_, _, body := get(t, srv, "/openai/models")
 	assert.Empty(t, listing(t, body))
 	_, _, body = get(t, srv, "/openai/deployments")
 	assert.NotEmpty(t, listing(t, body), "other routes still reach the emulator")
 
-	srv.Handle("GET /v1/bucket", emulator.Fail(1, 503, 7, emulator.JSON(200, `{"bucket":"X"}`)))
+	srv.Handle("GET /v1/bucket", emulatortest.Fail(1, 503, 7, emulatortest.JSON(200, `{"bucket":"X"}`)))
 	status, h, body := get(t, srv, "/v1/bucket")
 	assert.Equal(t, 503, status)
 	assert.Equal(t, "7", h.Get("Retry-After"))
@@ -231,7 +232,7 @@ func TestPrefixAndOverrides(t *testing.T) {
 	assert.JSONEq(t, `{"bucket":"X"}`, body)
 	assert.GreaterOrEqual(t, srv.Connections(), 1)
 
-	root := emulator.NewServer(t, emulator.WithPrefix(""))
+	root := emulatortest.NewServer(t, emulatortest.WithPrefix(""))
 	status, _, _ = get(t, root, "/openai/deployments")
 	assert.Equal(t, 200, status)
 }
@@ -255,7 +256,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, emulator.Duration(5e6), cfg.Deployments[0].ChunkDelay)
 	assert.Equal(t, 429, cfg.Deployments[0].Status)
 
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	assert.Equal(t, "k1", srv.Key)
 	assert.Equal(t, "B1", srv.Bucket)
 	_, _, body := do(t, http.MethodGet, srv.URL+"/v1/bucket", nil, "Authorization", "Bearer t1")
@@ -285,4 +286,14 @@ func TestConfigErrorsHideKeys(t *testing.T) {
 	_, err := emulator.New(emulator.Config{Keys: []emulator.Identity{{Key: canary}, {Key: canary}}})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), canary)
+}
+
+func TestBucketOfKey(t *testing.T) {
+	t.Parallel()
+	e, err := emulator.New(emulator.DefaultConfig())
+	require.NoError(t, err)
+	defer e.Close()
+	assert.Equal(t, emulator.DefaultBucket, e.Bucket(emulator.DefaultKey))
+	assert.Equal(t, emulator.SecondBucket, e.Bucket(emulator.SecondKey))
+	assert.Empty(t, e.Bucket("no-such-key"))
 }

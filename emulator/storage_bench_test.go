@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
 // BenchmarkUpload256MiB uploads a 256 MiB file with a multipart body streamed through an
@@ -30,7 +31,7 @@ func BenchmarkUpload256MiB(b *testing.B) {
 			if mode == "datadir" {
 				cfg.DataDir = b.TempDir()
 			}
-			srv := emulator.NewServer(b, emulator.WithConfig(cfg))
+			srv := emulatortest.NewServer(b, emulatortest.WithConfig(cfg))
 			url := srv.URL + "/v1/files/" + srv.Bucket + "/bench/big.bin"
 			chunk := make([]byte, 1<<20)
 			for i := range chunk {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,7 +31,7 @@ func stURLs(t testing.TB, m map[string]any) []string {
 
 func TestMetadataItemAndFolders(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 	meta := "/v1/metadata/files/" + b + "/"
 
@@ -109,7 +110,7 @@ func mustJSON(t testing.TB, v any) string {
 
 func TestMetadataPagingAndRecursion(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 	var want []string
 	for i := range 25 {
@@ -185,7 +186,7 @@ func TestMetadataPagingAndRecursion(t *testing.T) {
 
 func TestCopyAndMove(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 	op := func(name, body string) stResult {
 		return stDo(t, srv, http.MethodPost, "/v1/ops/resource/"+name, strings.NewReader(body),
@@ -266,7 +267,7 @@ func TestCopyAndMove(t *testing.T) {
 
 func TestConversationsAndPrompts(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 	conv := `{"id":"c1","name":"Chat","model":{"id":"gpt-4o"},"messages":[]}`
 	for _, typ := range []struct{ word, kind string }{{"conversations", "CONVERSATION"}, {"prompts", "PROMPT"}} {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,7 +25,7 @@ func stDataDirConfig(dir string) emulator.Config {
 func TestDataDirSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	first := emulator.NewServer(t, emulator.WithConfig(stDataDirConfig(dir)))
+	first := emulatortest.NewServer(t, emulatortest.WithConfig(stDataDirConfig(dir)))
 	b := first.Bucket
 	require.Equal(t, 200, stUpload(t, first, b+"/docs/report.pdf", "%PDF-1.7", "application/pdf").status)
 	require.Equal(t, 200, stUpload(t, first, b+"/docs/old.txt", "old", "text/plain").status)
@@ -52,7 +53,7 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "tmp", "upload-123"), []byte("partial"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "objects", "0123.abc.data"), []byte("orphan"), 0o644))
 
-	second := emulator.NewServer(t, emulator.WithConfig(stDataDirConfig(dir)))
+	second := emulatortest.NewServer(t, emulatortest.WithConfig(stDataDirConfig(dir)))
 	for _, p := range items {
 		r := stDo(t, second, http.MethodGet, p, nil)
 		require.Equal(t, 200, r.status, p)
@@ -104,7 +105,7 @@ func TestConcurrentUploadsAndDeletes(t *testing.T) {
 			if mode == "datadir" {
 				cfg.DataDir = t.TempDir()
 			}
-			srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+			srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 			b := srv.Bucket
 			file := "/v1/files/" + b + "/hot/file.txt"
 			var wg sync.WaitGroup

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,7 @@ type stResult struct {
 }
 
 // stDo sends an authenticated request to srv.URL+path with header name/value pairs.
-func stDo(t testing.TB, srv *emulator.Server, method, path string, body io.Reader, headers ...string) stResult {
+func stDo(t testing.TB, srv *emulatortest.Server, method, path string, body io.Reader, headers ...string) stResult {
 	t.Helper()
 	return stDoKey(t, srv.Key, method, srv.URL+path, body, headers...)
 }
@@ -59,7 +60,7 @@ func stMultipart(t testing.TB, field, filename, partType string, content []byte)
 }
 
 // stUpload uploads content to /v1/files/<path> (path includes the bucket) as a multipart PUT.
-func stUpload(t testing.TB, srv *emulator.Server, path, content, partType string, headers ...string) stResult {
+func stUpload(t testing.TB, srv *emulatortest.Server, path, content, partType string, headers ...string) stResult {
 	t.Helper()
 	body, ct := stMultipart(t, "file", "upload.bin", partType, []byte(content))
 	headers = append([]string{"Content-Type", ct}, headers...)
@@ -82,7 +83,7 @@ func md5hex(s string) string {
 
 func TestUploadDownloadRoundTrip(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 	up := stUpload(t, srv, b+"/folder1/folder2/file.png", "PNG bytes", "image/png")
 	require.Equal(t, http.StatusOK, up.status, up.body)
@@ -130,7 +131,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 
 func TestUploadPartHandling(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 
 	t.Run("field name is not checked and the content type defaults", func(t *testing.T) {
@@ -182,7 +183,7 @@ func TestUploadPartHandling(t *testing.T) {
 
 func TestUploadErrors(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithConfig(func() emulator.Config {
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(func() emulator.Config {
 		cfg := emulator.DefaultConfig()
 		cfg.MaxUploadSize = 1000
 		return cfg
@@ -248,14 +249,14 @@ func TestUploadExactlyAtTheLimit(t *testing.T) {
 	body, ct := stMultipart(t, "file", "f", "text/plain", bytes.Repeat([]byte("x"), 500))
 	cfg := emulator.DefaultConfig()
 	cfg.MaxUploadSize = int64(body.Len())
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	r := stDo(t, srv, http.MethodPut, "/v1/files/"+srv.Bucket+"/a", io.MultiReader(body), "Content-Type", ct)
 	assert.Equal(t, http.StatusOK, r.status, "the limit bounds the whole body, inclusive")
 }
 
 func TestDownloadAndDelete(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 	require.Equal(t, 200, stUpload(t, srv, b+"/dir/a.txt", "A", "text/plain").status)
 
@@ -293,7 +294,7 @@ func TestDownloadAndDelete(t *testing.T) {
 
 func TestBucketAccess(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	other := emulator.SecondBucket
 	body, ct := stMultipart(t, "f", "f", "", []byte("x"))
 	r := stDoKey(t, emulator.SecondKey, http.MethodPut, srv.URL+"/v1/files/"+other+"/x.txt", body,
@@ -324,7 +325,7 @@ func TestBucketAccess(t *testing.T) {
 
 func TestPathValidation(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 	long := strings.Repeat("a", 200)
 
@@ -377,7 +378,7 @@ func TestPathValidation(t *testing.T) {
 
 func TestURLEncodingOfNames(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 	// Guava's path segment escaper keeps !$&'()*+,;=:@ and escapes the rest.
 	r := stUpload(t, srv, b+"/my%20dir/x:a!$&'()*+,;=@%25~%C3%A9%3A.txt", "x", "text/plain")
@@ -400,7 +401,7 @@ func TestConditionalRequests(t *testing.T) {
 			t.Parallel()
 			cfg := emulator.DefaultConfig()
 			cfg.LegacyIfMatch = legacy
-			srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+			srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 			b := srv.Bucket
 			file := "/v1/files/" + b + "/c.txt"
 			v1 := md5hex("v1")
@@ -478,7 +479,7 @@ func or(a, b int) int {
 
 func TestConditionalPutIsAtomic(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	b := srv.Bucket
 	require.Equal(t, 200, stUpload(t, srv, b+"/race.txt", "base", "").status)
 	base := md5hex("base")

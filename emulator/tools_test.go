@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -32,7 +33,7 @@ func blockMessage(t *testing.T, body string) (msg map[string]any, finish string)
 
 func TestToolCallingBlock(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	ask := `{"messages":[{"role":"user","content":"What is the weather in Paris for 3 days?"}],` + weatherTools
 	status, _, body := chat(t, srv, "gpt-4o", ask+`}`)
 	require.Equal(t, 200, status, body)
@@ -75,7 +76,7 @@ func TestToolCallingBlock(t *testing.T) {
 
 func TestToolCallingStreamAndLoop(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "loop", ToolCalling: emulator.ToolsAlways}))
 	ask := `{"messages":[{"role":"user","content":"weather in Oslo"}],"stream":true,` + weatherTools + `}`
 	_, _, body := chat(t, srv, "gpt-4o", ask)

@@ -278,8 +278,8 @@ func (m *Dial) commonOptions(apiVersion string, timeout time.Duration, maxRetrie
 	for k, v := range headers {
 		opts = append(opts, dial.WithHeader(k, v))
 	}
-	if m.cfg.Logger != nil {
-		opts = append(opts, dial.WithLogger(m.cfg.Logger))
+	if m.cfg.Observer != nil {
+		opts = append(opts, dial.WithObserver(m.cfg.Observer))
 	}
 	return append(opts, dial.WithSecrets(m.secrets))
 }

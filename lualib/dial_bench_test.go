@@ -10,6 +10,7 @@ import (
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/internal/testutil"
 )
 
@@ -18,7 +19,7 @@ import (
 // (and merges the chunks, as client:chat does), reporting chunks/s for each.
 func BenchmarkStreamConsumers(b *testing.B) {
 	const chunks = 20000
-	srv := emulator.NewServer(b, emulator.WithDeployments(
+	srv := emulatortest.NewServer(b, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "bulk", Chunks: chunks, ChunkSize: 8}))
 	pool := dial.NewPool(dial.PoolOptions{})
 	defer pool.Close()
@@ -83,7 +84,7 @@ func BenchmarkStreamConsumers(b *testing.B) {
 // is the client's.
 func BenchmarkLuaDownload256MiB(b *testing.B) {
 	const size = 256 << 20
-	srv := emulator.NewServer(b)
+	srv := emulatortest.NewServer(b)
 	srv.Handle("GET /v1/files/"+emulator.DefaultBucket+"/big.bin", http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/octet-stream")

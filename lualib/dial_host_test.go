@@ -14,13 +14,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/dial"
-	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/runtime"
 )
 
 // dialConfig returns a module configuration whose dial.default() talks to srv through pool.
-func dialConfig(srv *emulator.Server, pool *dial.Pool) *lualib.DialConfig {
+func dialConfig(srv *emulatortest.Server, pool *dial.Pool) *lualib.DialConfig {
 	return &lualib.DialConfig{
 		Pool:    pool,
 		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1},
@@ -54,7 +54,7 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 // stream whose second chunk never comes: the run stops, and the connection is closed.
 func TestCancelDuringSlowStream(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	gone := make(chan struct{})
 	srv.Handle("POST /openai/deployments/hang/chat/completions", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -99,7 +99,7 @@ func TestCancelDuringSlowStream(t *testing.T) {
 
 func TestConcurrentScriptsShareConnections(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	const scripts, requests = 8, 50
 	// Go's transport may dial a spare connection when a request races the return of another
 	// to the idle list; MaxConnsPerHost bounds the open ones, as the CLI configures it.
@@ -153,7 +153,7 @@ func TestDefaultNeedsURLAndCredentials(t *testing.T) {
 
 func TestUsageCountsEveryStepOfAToolRun(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	pool := dial.NewPool(dial.PoolOptions{})
 	defer pool.Close()
 	cfg := dialConfig(srv, pool)

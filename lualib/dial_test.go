@@ -11,6 +11,7 @@ import (
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/lualib/luatest"
 	"github.com/dialua/dialua/runtime"
@@ -60,8 +61,8 @@ func newDialState(t *testing.T) *lua.LState {
 	cfg := emulator.DefaultConfig()
 	cfg.Deployments = append(cfg.Deployments, faultDeployments...)
 	cfg.Keys = append(cfg.Keys, emulator.Identity{Key: canaryKey, Bucket: "CanaryBucket"})
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
-	srv.Handle("POST /openai/deployments/garbage/chat/completions", emulator.JSON(200, `{"choices": [`))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
+	srv.Handle("POST /openai/deployments/garbage/chat/completions", emulatortest.JSON(200, `{"choices": [`))
 	pool := dial.NewPool(dial.PoolOptions{})
 	t.Cleanup(func() { pool.Close() })
 	dcfg := &lualib.DialConfig{

@@ -2,7 +2,6 @@ package lualib
 
 import (
 	"io"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -18,9 +17,9 @@ type DialConfig struct {
 	Pool *dial.Pool
 	// Default is what dial.default() connects to.
 	Default ClientConfig
-	// Logger, when not nil, is given to every client (dial.WithLogger): one record per HTTP
-	// attempt, without credentials.
-	Logger *slog.Logger
+	// Observer, when not nil, is given to every client (dial.WithObserver): it sees every
+	// HTTP attempt, retry and stream end, without credentials.
+	Observer *dial.Observer
 	// Secrets is shared by every client the module makes (dial.WithSecrets): it learns the
 	// keys and tokens given to dial.client{} and pool:client{} and the values credential
 	// functions return, and each client and the module's error messages mask all of them. The

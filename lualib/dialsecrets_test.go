@@ -9,6 +9,7 @@ import (
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
 // TestSecretsLearnScriptCredentials checks that DialConfig.Secrets learns a key given to
@@ -22,7 +23,7 @@ func TestSecretsLearnScriptCredentials(t *testing.T) {
 	cfg.Tokens = append(cfg.Tokens, emulator.Identity{Key: funcToken})
 	cfg.Deployments = append(cfg.Deployments, emulator.Deployment{ID: "leaky", Reply: "a b",
 		StreamError: &emulator.StreamError{After: 1, Message: "token " + funcToken + " revoked"}})
-	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	pool := dial.NewPool(dial.PoolOptions{})
 	defer pool.Close()
 	dc := dialConfig(srv, pool)

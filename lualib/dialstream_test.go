@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/dial"
-	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
 const openStream = `it, st = require("dial").default():stream{ deployment = "gpt-4o",
@@ -23,7 +23,7 @@ const openStream = `it, st = require("dial").default():stream{ deployment = "gpt
 // its end raises "stream closed".
 func TestStreamKeptAcrossRuns(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	pool := dial.NewPool(dial.PoolOptions{})
 	defer pool.Close()
 	cfg := dialConfig(srv, pool)
@@ -52,7 +52,7 @@ func TestStreamKeptAcrossRuns(t *testing.T) {
 // opened, and that reading it later raises instead of returning nil as if it had ended.
 func TestStreamClosedAtRunEnd(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	pool := dial.NewPool(dial.PoolOptions{})
 	defer pool.Close()
 	var out strings.Builder
@@ -65,7 +65,7 @@ func TestStreamClosedAtRunEnd(t *testing.T) {
 // TestKeptStreamClosedWithTheHost checks that closing the host releases a stream kept open.
 func TestKeptStreamClosedWithTheHost(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	gone := make(chan struct{})
 	srv.Handle("POST /openai/deployments/hang/chat/completions", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/dial"
-	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/runtime"
 )
 
@@ -76,7 +76,7 @@ func BenchmarkBatchAsk(b *testing.B) {
 }
 
 func benchmarkBatchAsk(b *testing.B, n int, latency time.Duration) {
-	srv := emulator.NewServer(b)
+	srv := emulatortest.NewServer(b)
 	if latency > 0 {
 		srv.Handle("POST /openai/deployments/echo/chat/completions",
 			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -118,7 +118,7 @@ func benchmarkBatchAsk(b *testing.B, n int, latency time.Duration) {
 
 // runBatchSide runs the batch of n records in dir once, from an empty output, and returns its
 // duration, the connections it opened, the peak HeapInuse and the live heap halfway.
-func runBatchSide(b *testing.B, srv *emulator.Server, dir string, n int) (d time.Duration,
+func runBatchSide(b *testing.B, srv *emulatortest.Server, dir string, n int) (d time.Duration,
 	conns int, peak, live uint64) {
 	script := `local dial = require("dial")
 local client = dial.default()
@@ -150,7 +150,7 @@ return function(r) return assert(client:ask("echo", r.text)) end`
 
 // runGoSide makes the requests of the batch from benchWorkers goroutines through package dial
 // and returns how long they took.
-func runGoSide(b *testing.B, srv *emulator.Server, texts []string) time.Duration {
+func runGoSide(b *testing.B, srv *emulatortest.Server, texts []string) time.Duration {
 	pool := dial.NewPool(dial.PoolOptions{MaxConnsPerHost: benchWorkers})
 	defer pool.Close()
 	c, err := pool.NewClient(srv.URL, dial.WithAPIKey(srv.Key))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/runtime"
 )
@@ -29,7 +30,7 @@ return function(r)
 end`
 
 // dialConfig returns the dial module configuration for srv with a pool made from opts.
-func dialConfig(t testing.TB, srv *emulator.Server, opts dial.PoolOptions) *lualib.DialConfig {
+func dialConfig(t testing.TB, srv *emulatortest.Server, opts dial.PoolOptions) *lualib.DialConfig {
 	t.Helper()
 	pool := dial.NewPool(opts)
 	t.Cleanup(func() { pool.Close() })
@@ -59,7 +60,7 @@ func writeTexts(t testing.TB, dir string, n int, extra ...string) string {
 // and API failures become error lines with the dial module's fields.
 func TestBatchDial(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t, emulator.WithDeployments(
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
 		emulator.Deployment{ID: "forbidden", Status: 400}))
 	dir := t.TempDir()
 	writeTexts(t, dir, 200, `{"id":"bad","text":"x","deployment":"forbidden"}`)
@@ -89,7 +90,7 @@ func TestBatchDial(t *testing.T) {
 // A 429 with Retry-After seen by one worker holds back every worker of the run.
 func TestBatchSharedBackoff(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	var mu sync.Mutex
 	var arrivals []time.Time
 	var limitedAt time.Time
@@ -140,7 +141,7 @@ return function(r) t.sleep(5) return assert(client:ask("echo", r.text)) end`
 // A rate gate caps the request rate of the whole run.
 func TestBatchMaxRate(t *testing.T) {
 	t.Parallel()
-	srv := emulator.NewServer(t)
+	srv := emulatortest.NewServer(t)
 	dir := t.TempDir()
 	writeTexts(t, dir, 21)
 	start := time.Now()

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/dial"
-	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/runtime"
 )
@@ -204,7 +204,7 @@ func TestBatchSurvivesKill(t *testing.T) {
 			writeLines(t, dir, records)
 			c := childBatch{Dir: dir, Output: "out.jsonl", Ordered: mode.ordered}
 			if mode.dial {
-				srv := emulator.NewServer(t)
+				srv := emulatortest.NewServer(t)
 				c.URL, c.Key = srv.URL, srv.Key
 			}
 			if mode.retry {

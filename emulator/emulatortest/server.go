@@ -1,6 +1,10 @@
-package emulator
+// Package emulatortest starts a DIAL Core emulator on a loopback port for a test, and provides
+// handlers that override its answers (fixed JSON, an SSE transcript, failures before success).
+// It keeps the test harness out of the emulator package as net/http/httptest does for net/http.
+package emulatortest
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -9,18 +13,20 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/dialua/dialua/emulator"
 )
 
 // Server is an emulator listening on a loopback port for one test.
 type Server struct {
 	// URL is the base URL clients use, including the path prefix: "http://127.0.0.1:PORT/dial".
 	URL string
-	// Key is an API key the server accepts ([DefaultKey] unless the configuration has no such key).
+	// Key is an API key the server accepts ([emulator.DefaultKey] unless the configuration has no such key).
 	Key string
 	// Bucket is the storage bucket of Key.
 	Bucket string
 	// Emulator is the handler behind the server.
-	Emulator *Emulator
+	Emulator *emulator.Emulator
 
 	overrides   *http.ServeMux
 	connections atomic.Int64
@@ -30,17 +36,17 @@ type Server struct {
 type ServerOption func(*serverOptions)
 
 type serverOptions struct {
-	cfg    Config
+	cfg    emulator.Config
 	prefix string
 }
 
 // WithConfig replaces the default configuration.
-func WithConfig(cfg Config) ServerOption {
+func WithConfig(cfg emulator.Config) ServerOption {
 	return func(o *serverOptions) { o.cfg = cfg }
 }
 
 // WithDeployments adds deployments to the configuration.
-func WithDeployments(ds ...Deployment) ServerOption {
+func WithDeployments(ds ...emulator.Deployment) ServerOption {
 	return func(o *serverOptions) { o.cfg.Deployments = append(o.cfg.Deployments, ds...) }
 }
 
@@ -50,25 +56,25 @@ func WithPrefix(prefix string) ServerOption {
 	return func(o *serverOptions) { o.prefix = "/" + strings.Trim(prefix, "/") }
 }
 
-// NewServer starts an emulator on a loopback port with [DefaultConfig] changed by opts. The
+// NewServer starts an emulator on a loopback port with [emulator.DefaultConfig] changed by opts. The
 // server and its storage are closed when the test ends. It fails the test on a bad configuration.
 func NewServer(t testing.TB, opts ...ServerOption) *Server {
 	t.Helper()
-	o := serverOptions{cfg: DefaultConfig(), prefix: "/dial"}
+	o := serverOptions{cfg: emulator.DefaultConfig(), prefix: "/dial"}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.prefix == "/" {
 		o.prefix = ""
 	}
-	e, err := New(o.cfg)
+	e, err := emulator.New(o.cfg)
 	if err != nil {
 		t.Fatalf("emulator: %v", err)
 	}
 	s := &Server{Emulator: e, overrides: http.NewServeMux()}
 	for _, id := range o.cfg.Keys {
-		if s.Key == "" || id.Key == DefaultKey {
-			s.Key, s.Bucket = id.Key, e.keys[id.Key].bucket
+		if s.Key == "" || id.Key == emulator.DefaultKey {
+			s.Key, s.Bucket = id.Key, e.Bucket(id.Key)
 		}
 	}
 	ts := httptest.NewUnstartedServer(http.StripPrefix(o.prefix, http.HandlerFunc(s.serve)))
@@ -142,6 +148,18 @@ func Fail(n int, status int, retryAfter int, next http.Handler) http.Handler {
 		if retryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 		}
-		jsonError(w, status, errorBody{Message: http.StatusText(status), Code: strconv.Itoa(status)})
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(failure{Error: failureBody{Message: http.StatusText(status), Code: strconv.Itoa(status)}})
 	})
+}
+
+// failure is Core's OpenAI-compatible error envelope as [Fail] sends it.
+type failure struct {
+	Error failureBody `json:"error"`
+}
+
+type failureBody struct {
+	Message string `json:"message"`
+	Code    string `json:"code"`
 }
