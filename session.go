@@ -74,7 +74,7 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 		s.dial.Logger = slog.New(newRequestLog(s.stderr))
 	}
 	if o.usage {
-		s.dial.Usage = &lualib.Usage{}
+		s.dial.Usage = &lualib.UsageCounter{}
 		defer s.printUsage()
 	}
 	if c.isTerminal(c.stderr) {

@@ -37,10 +37,10 @@ type Dial struct {
 	// Credential functions run on it.
 	thread *lua.LState
 
-	defaultClient lua.LValue           // the handle dial.default() returns
-	pools         []*dial.Pool         // pools scripts made with dial.pool{}
-	streams       map[*Stream]struct{} // streams a run may leave open
-	errMeta       *lua.LTable          // metatable of err tables
+	defaultClient lua.LValue                 // the handle dial.default() returns
+	pools         []*dial.Pool               // pools scripts made with dial.pool{}
+	streams       map[*streamHandle]struct{} // streams a run may leave open
+	errMeta       *lua.LTable                // metatable of err tables
 }
 
 // NewDial returns the dial module for one state, configured by cfg (shared by every state)
@@ -55,7 +55,7 @@ func NewDial(cfg *DialConfig, files LocalFiles) *Dial {
 	if files.Remove == nil {
 		files.Remove = os.Remove
 	}
-	return &Dial{cfg: cfg, files: files, streams: map[*Stream]struct{}{}}
+	return &Dial{cfg: cfg, files: files, streams: map[*streamHandle]struct{}{}}
 }
 
 // Loader builds the module table: default, client, pool, path.join and template.
@@ -119,9 +119,9 @@ var handleTypes = []struct {
 	v          any
 	name, recv string
 }{
-	{(*Client)(nil), "dial client", "client"}, {(*Files)(nil), "dial files", "client.files"},
-	{(*Pool)(nil), "dial pool", "pool"}, {(*Stream)(nil), "dial stream", "stream"},
-	{(*Session)(nil), "dial session", "session"}, {(*Prompts)(nil), "dial prompts", "client.prompts"},
+	{(*clientHandle)(nil), "dial client", "client"}, {(*filesHandle)(nil), "dial files", "client.files"},
+	{(*poolHandle)(nil), "dial pool", "pool"}, {(*streamHandle)(nil), "dial stream", "stream"},
+	{(*sessionHandle)(nil), "dial session", "session"}, {(*promptsHandle)(nil), "dial prompts", "client.prompts"},
 }
 
 // wrapHandleTypes makes the luar metatables of the handle types raise an error naming an
@@ -361,30 +361,30 @@ func (m *Dial) poolFn(L *lua.LState) int {
 	}
 	p := dial.NewPool(po)
 	m.pools = append(m.pools, p)
-	L.Push(luar.New(L, &Pool{m: m, p: p}))
+	L.Push(luar.New(L, &poolHandle{m: m, p: p}))
 	return 1
 }
 
-// Pool is the handle of a connection pool a script made with dial.pool{}.
-type Pool struct {
+// poolHandle is the handle of a connection pool a script made with dial.pool{}.
+type poolHandle struct {
 	m *Dial
 	p *dial.Pool
 }
 
 // Client is pool:client{…}: a client that draws connections from this pool.
-func (p *Pool) Client(L *luar.LState) int {
+func (p *poolHandle) Client(L *luar.LState) int {
 	return p.m.makeClient(L.LState, 1, p.p)
 }
 
 // Close is pool:close(): its clients fail afterwards.
-func (p *Pool) Close(L *luar.LState) int {
+func (p *poolHandle) Close(L *luar.LState) int {
 	p.p.Close()
 	L.Push(lua.LTrue)
 	return 1
 }
 
 // String is what tostring shows.
-func (p *Pool) String() string { return "dial.pool" }
+func (p *poolHandle) String() string { return "dial.pool" }
 
 // pathJoin is dial.path.join(base, …): base is a storage URL, the rest plain names whose
 // segments are percent-encoded once; a trailing '/' on the last one makes a folder URL.

@@ -146,8 +146,8 @@ func (m *Dial) pushJSON(L *lua.LState, raw []byte) int {
 	return 1
 }
 
-// options reads an options table argument, refusing keys it does not know.
-type options struct {
+// optionTable reads an options table argument, refusing keys it does not know.
+type optionTable struct {
 	L    *lua.LState
 	n    int // argument position, for error messages
 	t    *lua.LTable
@@ -156,8 +156,8 @@ type options struct {
 
 // optionsArg returns the options table at argument n (nil or absent gives an empty one) after
 // checking that every key is one of allowed; an unknown key raises naming it.
-func optionsArg(L *lua.LState, n int, allowed ...string) options {
-	o := options{L: L, n: n, seen: map[string]bool{}}
+func optionsArg(L *lua.LState, n int, allowed ...string) optionTable {
+	o := optionTable{L: L, n: n, seen: map[string]bool{}}
 	switch v := L.Get(n).(type) {
 	case *lua.LNilType:
 		o.t = L.NewTable()
@@ -185,7 +185,7 @@ func contains(list []string, s string) bool {
 }
 
 // str returns the string option key, "" when absent; another type raises.
-func (o options) str(key string) string {
+func (o optionTable) str(key string) string {
 	switch v := o.t.RawGetString(key).(type) {
 	case *lua.LNilType:
 		return ""
@@ -198,7 +198,7 @@ func (o options) str(key string) string {
 }
 
 // number returns the number option key and whether it was given; another type raises.
-func (o options) number(key string) (float64, bool) {
+func (o optionTable) number(key string) (float64, bool) {
 	switch v := o.t.RawGetString(key).(type) {
 	case *lua.LNilType:
 		return 0, false
@@ -211,7 +211,7 @@ func (o options) number(key string) (float64, bool) {
 }
 
 // boolean returns the boolean option key (false when absent); another type raises.
-func (o options) boolean(key string) bool {
+func (o optionTable) boolean(key string) bool {
 	switch v := o.t.RawGetString(key).(type) {
 	case *lua.LNilType:
 		return false
@@ -224,7 +224,7 @@ func (o options) boolean(key string) bool {
 }
 
 // function returns the function option key, nil when absent; another type raises.
-func (o options) function(key string) *lua.LFunction {
+func (o optionTable) function(key string) *lua.LFunction {
 	switch v := o.t.RawGetString(key).(type) {
 	case *lua.LNilType:
 		return nil

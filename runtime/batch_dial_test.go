@@ -33,7 +33,7 @@ func dialConfig(t testing.TB, srv *emulator.Server, opts dial.PoolOptions) *lual
 	t.Helper()
 	pool := dial.NewPool(opts)
 	t.Cleanup(func() { pool.Close() })
-	return &lualib.DialConfig{Pool: pool, Usage: &lualib.Usage{},
+	return &lualib.DialConfig{Pool: pool, Usage: &lualib.UsageCounter{},
 		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1}}
 }
 
