@@ -15,8 +15,8 @@ import (
 )
 
 // clientHandle is the handle of a DIAL client: dial.default(), dial.client{…}, pool:client{…}.
-// Its methods follow the Lua conventions of LUA_API.md: data in, plain tables out, and
-// nil, message, err on an operational failure.
+// Its methods follow the conventions of README.md (Lua API reference): data in, plain tables
+// out, and nil, message, err on an operational failure.
 type clientHandle struct {
 	// Files is client.files, the file storage operations.
 	Files *filesHandle

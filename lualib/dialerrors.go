@@ -11,7 +11,7 @@ import (
 	"github.com/dialua/dialua/dial"
 )
 
-// Error kinds of the err table, as LUA_API.md lists them.
+// Error kinds of the err table, as README.md lists them (Lua API reference, Conventions).
 const (
 	kindHTTP         = "http"
 	kindNotFound     = "not_found"
