@@ -18,20 +18,18 @@ import (
 // Its methods follow the conventions of README.md (Lua API reference): data in, plain tables
 // out, and nil, message, err on an operational failure.
 type clientHandle struct {
-	// Files is client.files, the file storage operations.
-	Files *filesHandle
-	// Prompts is client.prompts, the prompts storage operations.
-	Prompts *promptsHandle
-
 	m *Dial
 	c *dial.Client
+	// files and prompts are the Lua values of client.files and client.prompts.
+	files, prompts *lua.LUserData
 }
 
-func (m *Dial) newClient(c *dial.Client) *clientHandle {
+// newClient returns the Lua value of a client handle of c.
+func (m *Dial) newClient(L *lua.LState, c *dial.Client) *lua.LUserData {
 	cl := &clientHandle{m: m, c: c}
-	cl.Files = &filesHandle{cl: cl}
-	cl.Prompts = &promptsHandle{cl: cl}
-	return cl
+	cl.files = filesType.new(L, &filesHandle{cl: cl})
+	cl.prompts = promptsType.new(L, &promptsHandle{cl: cl})
+	return clientType.new(L, cl)
 }
 
 // String is what tostring shows: the server, never a credential.
@@ -409,7 +407,7 @@ func (c *clientHandle) Stream(L *luar.LState) int {
 	st := &streamHandle{m: c.m, s: s, cancel: cancel}
 	c.m.streams[st] = struct{}{}
 	L.Push(L.NewFunction(func(L *lua.LState) int { return st.next(L) }))
-	L.Push(luar.New(L.LState, st))
+	L.Push(streamType.new(L.LState, st))
 	return 2
 }
 

@@ -257,7 +257,7 @@ func (c *clientHandle) Session(L *luar.LState) int {
 		L.ArgError(1, err.Error())
 	}
 	s.s.Request = raw
-	L.Push(luar.New(L.LState, s))
+	L.Push(sessionType.new(L.LState, s))
 	return 1
 }
 
@@ -269,7 +269,7 @@ func (c *clientHandle) LoadSession(L *luar.LState) int {
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
-	L.Push(luar.New(L.LState, &sessionHandle{m: c.m, s: ds, url: url}))
+	L.Push(sessionType.new(L.LState, &sessionHandle{m: c.m, s: ds, url: url}))
 	return 1
 }
 
