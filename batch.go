@@ -147,7 +147,7 @@ func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	pool := dial.PoolOptions{MaxConnsPerHost: f.jobs, Gate: dial.NewRateGate(f.maxRPS)}
 	return env.Session(ctx, pool, func(dc *lualib.DialConfig) int {
 		if dc.Usage == nil {
-			dc.Usage = &lualib.Usage{}
+			dc.Usage = &lualib.UsageCounter{}
 		}
 		opts.Dial = dc
 		opts.Redact = dc.Secrets.Redact // error records are masked as stderr is

@@ -133,7 +133,7 @@ func (f *sizeFlag) Set(s string) error {
 	return nil
 }
 
-// retriesFlag is a count of retries; -1 (the zero value's meaning after newRetries) is unset.
+// retriesFlag is a count of retries, unset until a value is given (see value).
 type retriesFlag struct {
 	n   int
 	set bool

@@ -73,7 +73,7 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 		s.dial.Observer = requestLog(s.stderr)
 	}
 	if o.usage {
-		s.dial.Usage = &lualib.Usage{}
+		s.dial.Usage = &lualib.UsageCounter{}
 		defer s.printUsage()
 	}
 	if c.isTerminal(c.stderr) {

@@ -140,7 +140,7 @@ func TestConversationFileName(t *testing.T) {
 	assert.Equal(t, "plain", conversationName("plain"))
 }
 
-// The LUA_API.md session example: a session says two things, is saved as a conversation,
+// The session of scripts/session.lua: a session says two things, is saved as a conversation,
 // and is loaded by another client (another script) that continues it.
 func TestSessionSaveAndLoad(t *testing.T) {
 	t.Parallel()

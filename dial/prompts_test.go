@@ -13,7 +13,7 @@ import (
 )
 
 // The reference client's prompts lifecycle: save, get, metadata, listing, conditional save
-// and delete, and the LUA_API.md pipeline of a stored template filled with Template.
+// and delete, and the pipeline of scripts/prompts.lua: a stored template filled with Template.
 func TestPromptLifecycle(t *testing.T) {
 	t.Parallel()
 	srv := emulatortest.NewServer(t)

@@ -160,7 +160,7 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 		if err != nil {
 			return fail(fmt.Errorf("dial: %s %s: opening request body: %w", r.method, path, err))
 		}
-		req.Body = io.NopCloser(&progressReader{r: rd, idle: idle})
+		req.Body = io.NopCloser(&activityReader{r: rd, idle: idle})
 		req.ContentLength = r.body.size
 		if r.body.size == 0 {
 			req.Body = http.NoBody
@@ -281,14 +281,14 @@ func (c *Client) mapError(ctx, actx context.Context, method, path string, err er
 	return transportError(method, path, err)
 }
 
-// progressReader resets the idle timer whenever the transport reads request body data.
-type progressReader struct {
+// activityReader resets the idle timer whenever the transport reads request body data.
+type activityReader struct {
 	r    io.Reader
 	idle *idleTimer
 }
 
 // Read reads request body data and counts it as activity.
-func (p *progressReader) Read(b []byte) (int, error) {
+func (p *activityReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
 		p.idle.touch()

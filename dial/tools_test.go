@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// weatherTool answers like the LUA_API.md example: {city = args.city, celsius = 21}.
+// weatherTool answers like get_weather of scripts/agent.lua: {city = args.city, celsius = 21}.
 func weatherTool(calls *[]string) ToolFunction {
 	return ToolFunction{
 		Name:        "get_weather",
@@ -77,8 +77,8 @@ func captureChat(srv *emulatortest.Server, deployment string) func() [][]byte {
 	}
 }
 
-// The example of LUA_API.md in block and stream form: the model calls both tools at once,
-// both run in order on this goroutine, and the answer is built from their results.
+// The tool loop of scripts/agent.lua in block and stream form: the model calls both tools at
+// once, both run in order on this goroutine, and the answer is built from their results.
 func TestRunTools(t *testing.T) {
 	t.Parallel()
 	for _, stream := range []bool{false, true} {

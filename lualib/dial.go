@@ -3,10 +3,7 @@ package lualib
 import (
 	"errors"
 	"os"
-	"reflect"
-	"strings"
 	"time"
-	"unicode"
 
 	lua "github.com/yuin/gopher-lua"
 	luar "layeh.com/gopher-luar"
@@ -27,9 +24,9 @@ type LocalFiles struct {
 // Dial is the `dial` Lua module of one state. Create one per state with NewDial; it is used
 // only on that state's goroutine.
 //
-// Handles (clients, pools, files, streams) are Go values exposed through gopher-luar with
-// snake_case method names; data cross as plain tables in DIAL's wire names, through the JSON
-// bridge of this package.
+// Handles (clients, pools, files, streams, sessions) are Go values with the Lua methods their
+// lists in dialhandles.go name; data cross as plain tables in DIAL's wire names, through the
+// JSON bridge of this package.
 type Dial struct {
 	cfg   *DialConfig
 	files LocalFiles
@@ -43,10 +40,10 @@ type Dial struct {
 	// threads run the script functions dial calls call (see callback).
 	threads luathread.Pool
 
-	defaultClient lua.LValue           // the handle dial.default() returns
-	pools         []*dial.Pool         // pools scripts made with dial.pool{}
-	streams       map[*Stream]struct{} // streams a run may leave open
-	errMeta       *lua.LTable          // metatable of err tables
+	defaultClient lua.LValue                 // the handle dial.default() returns
+	pools         []*dial.Pool               // pools scripts made with dial.pool{}
+	streams       map[*streamHandle]struct{} // streams a run may leave open
+	errMeta       *lua.LTable                // metatable of err tables
 }
 
 // NewDial returns the dial module for one state, configured by cfg (shared by every state)
@@ -65,15 +62,11 @@ func NewDial(cfg *DialConfig, files LocalFiles) *Dial {
 	if secrets == nil {
 		secrets = &dial.Secrets{}
 	}
-	return &Dial{cfg: cfg, files: files, secrets: secrets, streams: map[*Stream]struct{}{}}
+	return &Dial{cfg: cfg, files: files, secrets: secrets, streams: map[*streamHandle]struct{}{}}
 }
 
 // Loader builds the module table: default, client, pool, path.join and template.
 func (m *Dial) Loader(L *lua.LState) int {
-	cfg := luar.GetConfig(L)
-	cfg.MethodNames = methodNames
-	cfg.FieldNames = fieldNames
-	wrapHandleTypes(L)
 	t := L.NewTable()
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"default":  m.defaultFn,
@@ -123,116 +116,6 @@ func (m *Dial) enter(L *lua.LState) func() {
 	return func() { m.thread = prev }
 }
 
-// handleTypes are the Go types exposed as handles, with the names their errors use and the
-// name a method call is written with ("client.files" in client.files:upload(…)).
-var handleTypes = []struct {
-	v          any
-	name, recv string
-}{
-	{(*Client)(nil), "dial client", "client"}, {(*Files)(nil), "dial files", "client.files"},
-	{(*Pool)(nil), "dial pool", "pool"}, {(*Stream)(nil), "dial stream", "stream"},
-	{(*Session)(nil), "dial session", "session"}, {(*Prompts)(nil), "dial prompts", "client.prompts"},
-	{(*Applications)(nil), "dial applications", "client.applications"},
-}
-
-// wrapHandleTypes makes the luar metatables of the handle types raise an error naming an
-// unknown method or field, instead of gopher-luar's "attempt to call a non-function object",
-// and makes a method called with '.' instead of ':' say so, instead of gopher-luar's message
-// about Go types.
-func wrapHandleTypes(L *lua.LState) {
-	for _, h := range handleTypes {
-		what := h.name
-		mt := luar.MT(L, h.v)
-		if mt.RawGetString(wrappedKey) == lua.LTrue {
-			continue // the module was loaded before in this state
-		}
-		mt.RawSetString(wrappedKey, lua.LTrue)
-		if _, ok := h.v.(callableHandle); ok {
-			mt.RawSetString("__call", L.NewFunction(callHandle))
-		}
-		checkSelf(L, mt.RawGetString("methods"), reflect.TypeOf(h.v), h.recv)
-		index := mt.RawGetString("__index")
-		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-			L.Push(index)
-			L.Push(L.Get(1))
-			L.Push(L.Get(2))
-			L.Call(2, 1)
-			if L.Get(-1) == lua.LNil {
-				L.RaiseError("%s has no method or field '%s'", what, L.Get(2).String())
-			}
-			return 1
-		}))
-	}
-}
-
-// checkSelf replaces every method in the luar methods table with one that first checks that
-// its first argument is a handle of type self, raising "client.files:upload: called with '.';
-// use ':' (client.files:upload(…))" otherwise.
-func checkSelf(L *lua.LState, methods lua.LValue, self reflect.Type, recv string) {
-	t, ok := methods.(*lua.LTable)
-	if !ok {
-		return
-	}
-	wrapped := map[lua.LValue]lua.LValue{}
-	t.ForEach(func(k, v lua.LValue) {
-		fn, ok := v.(*lua.LFunction)
-		if !ok || !fn.IsG {
-			return
-		}
-		call := recv + ":" + k.String()
-		// The wrapper carries the method's upvalues, where luar keeps the Go function.
-		up := make([]lua.LValue, len(fn.Upvalues))
-		for i, uv := range fn.Upvalues {
-			up[i] = uv.Value()
-		}
-		wrapped[k] = L.NewClosure(func(L *lua.LState) int {
-			if ud, ok := L.Get(1).(*lua.LUserData); !ok || reflect.TypeOf(ud.Value) != self {
-				L.RaiseError("%s: called with '.'; use ':' (%s(…))", call, call)
-			}
-			return fn.GFunction(L)
-		}, up...)
-	})
-	for k, v := range wrapped {
-		t.RawSet(k, v)
-	}
-}
-
-// wrappedKey marks a luar metatable that wrapHandleTypes changed.
-const wrappedKey = "dialua_wrapped"
-
-// methodNames exposes Go methods in snake_case ("ChatMany" → "chat_many"); String stays
-// hidden (it drives tostring).
-func methodNames(_ reflect.Type, m reflect.Method) []string {
-	if m.Name == "String" {
-		return nil
-	}
-	return []string{snake(m.Name)}
-}
-
-// fieldNames exposes exported fields in snake_case.
-func fieldNames(_ reflect.Type, f reflect.StructField) []string {
-	return []string{snake(f.Name)}
-}
-
-// snake converts a Go name to snake_case: "DeploymentConfiguration" → "deployment_configuration",
-// "BaseURL" → "base_url".
-func snake(name string) string {
-	var sb strings.Builder
-	runes := []rune(name)
-	for i, r := range runes {
-		if unicode.IsUpper(r) {
-			prevLower := i > 0 && unicode.IsLower(runes[i-1])
-			nextLower := i+1 < len(runes) && unicode.IsLower(runes[i+1])
-			if i > 0 && (prevLower || (nextLower && unicode.IsUpper(runes[i-1]))) {
-				sb.WriteByte('_')
-			}
-			r = unicode.ToLower(r)
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String()
-}
-
 // defaultFn is dial.default(): the client the host configured (flags and environment), the
 // same handle on every call in a state.
 func (m *Dial) defaultFn(L *lua.LState) int {
@@ -257,7 +140,7 @@ func (m *Dial) defaultFn(L *lua.LState) int {
 		if err != nil {
 			L.RaiseError("dial.default: %s", m.errorMessage(err))
 		}
-		m.defaultClient = luar.New(L, m.newClient(c))
+		m.defaultClient = m.newClient(L, c)
 	}
 	L.Push(m.defaultClient)
 	return 1
@@ -349,7 +232,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 	if err != nil {
 		L.ArgError(n, m.errorMessage(err))
 	}
-	L.Push(luar.New(L, m.newClient(c)))
+	L.Push(m.newClient(L, c))
 	return 1
 }
 
@@ -372,30 +255,30 @@ func (m *Dial) poolFn(L *lua.LState) int {
 	}
 	p := dial.NewPool(po)
 	m.pools = append(m.pools, p)
-	L.Push(luar.New(L, &Pool{m: m, p: p}))
+	L.Push(poolType.new(L, &poolHandle{m: m, p: p}))
 	return 1
 }
 
-// Pool is the handle of a connection pool a script made with dial.pool{}.
-type Pool struct {
+// poolHandle is the handle of a connection pool a script made with dial.pool{}.
+type poolHandle struct {
 	m *Dial
 	p *dial.Pool
 }
 
 // Client is pool:client{…}: a client that draws connections from this pool.
-func (p *Pool) Client(L *luar.LState) int {
+func (p *poolHandle) Client(L *luar.LState) int {
 	return p.m.makeClient(L.LState, 1, p.p)
 }
 
 // Close is pool:close(): its clients fail afterwards.
-func (p *Pool) Close(L *luar.LState) int {
+func (p *poolHandle) Close(L *luar.LState) int {
 	p.p.Close()
 	L.Push(lua.LTrue)
 	return 1
 }
 
 // String is what tostring shows.
-func (p *Pool) String() string { return "dial.pool" }
+func (p *poolHandle) String() string { return "dial.pool" }
 
 // pathJoin is dial.path.join(base, …): base is a storage URL, the rest plain names whose
 // segments are percent-encoded once; a trailing '/' on the last one makes a folder URL.

@@ -24,7 +24,7 @@ func dialConfig(srv *emulatortest.Server, pool *dial.Pool) *lualib.DialConfig {
 	return &lualib.DialConfig{
 		Pool:    pool,
 		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1},
-		Usage:   &lualib.Usage{},
+		Usage:   &lualib.UsageCounter{},
 	}
 }
 

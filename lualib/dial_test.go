@@ -68,7 +68,7 @@ func newDialState(t *testing.T) *lua.LState {
 	dcfg := &lualib.DialConfig{
 		Pool:    pool,
 		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1},
-		Usage:   &lualib.Usage{},
+		Usage:   &lualib.UsageCounter{},
 	}
 	h, err := runtime.New(runtime.Config{WorkDir: t.TempDir(), Modules: []runtime.Module{runtime.DialModule(dcfg)}})
 	require.NoError(t, err)

@@ -11,55 +11,39 @@ import (
 	"github.com/dialua/dialua/dial"
 )
 
-// Applications is client.applications: custom applications stored under /v1/applications and
-// the deployment of their functions (/v1/ops/application/…). Called as a function,
-// client:applications(), it lists the applications the client may use (GET
+// applicationsHandle is client.applications: custom applications stored under
+// /v1/applications and the deployment of their functions (/v1/ops/application/…). Called as
+// a function, client:applications(), it lists the applications the client may use (GET
 // /openai/applications), custom ones included.
-type Applications struct {
-	cl *Client
+type applicationsHandle struct {
+	cl *clientHandle
 }
 
 // String is what tostring shows.
-func (a *Applications) String() string { return "dial.applications" }
+func (a *applicationsHandle) String() string { return "dial.applications" }
 
-// call is client:applications(): the application deployments as an array of plain tables.
-func (a *Applications) call(L *lua.LState) int {
-	return a.cl.listing(&luar.LState{LState: L}, a.cl.c.ListApplications)
-}
-
-// callableHandle is a handle type that may be called like a function; its metatable's __call
-// runs call with the handle removed from the arguments.
-type callableHandle interface {
-	call(L *lua.LState) int
-}
-
-// callHandle is the __call metamethod of the callable handles.
-func callHandle(L *lua.LState) int {
-	h, ok := L.CheckUserData(1).Value.(callableHandle)
-	if !ok {
-		L.ArgError(1, "dial handle expected")
-	}
-	L.Remove(1)
-	return h.call(L)
+// list is client:applications(): the application deployments as an array of plain tables.
+func (a *applicationsHandle) list(L *luar.LState) int {
+	return a.cl.listing(L, a.cl.c.ListApplications)
 }
 
 // ApplicationsHome is client:applications_home(): "applications/<bucket>/".
-func (c *Client) ApplicationsHome(L *luar.LState) int { return c.home(L, c.c.MyApplicationsHome) }
+func (c *clientHandle) ApplicationsHome(L *luar.LState) int { return c.home(L, c.c.MyApplicationsHome) }
 
 // Save is applications:save(url, app [, {if_match, if_none_match}]): stores the application
 // (the snake_case table DIAL Core keeps: display_name, endpoint or function = {runtime,
 // source_folder, mapping, env}, …) and returns its metadata.
-func (a *Applications) Save(L *luar.LState) int {
+func (a *applicationsHandle) Save(L *luar.LState) int {
 	return saveTyped(a.cl.m, L, "application", a.cl.c.SaveCustomApplication)
 }
 
 // Get is applications:get(url [, {if_match, if_none_match}]): the application and its etag.
-func (a *Applications) Get(L *luar.LState) int {
+func (a *applicationsHandle) Get(L *luar.LState) int {
 	return getTyped(a.cl.m, L, a.cl.c.GetCustomApplication)
 }
 
 // Delete is applications:delete(url [, {if_match}]): true on success.
-func (a *Applications) Delete(L *luar.LState) int {
+func (a *applicationsHandle) Delete(L *luar.LState) int {
 	m := a.cl.m
 	defer m.enter(L.LState)()
 	if err := a.cl.c.DeleteCustomApplication(Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
@@ -70,37 +54,37 @@ func (a *Applications) Delete(L *luar.LState) int {
 }
 
 // Metadata is applications:metadata(url [, {limit, token, recursive}]), as files:metadata.
-func (a *Applications) Metadata(L *luar.LState) int {
+func (a *applicationsHandle) Metadata(L *luar.LState) int {
 	return a.cl.m.metadata(L, a.cl.c.CustomApplicationMetadata)
 }
 
 // List is applications:list(folder [, {recursive, limit}]), as files:list.
-func (a *Applications) List(L *luar.LState) int {
+func (a *applicationsHandle) List(L *luar.LState) int {
 	return a.cl.m.list(L, a.cl.c.CustomApplicationMetadata)
 }
 
 // Deploy is applications:deploy(url): starts deploying the application's function and
 // returns the application, its function.status "DEPLOYING".
-func (a *Applications) Deploy(L *luar.LState) int {
+func (a *applicationsHandle) Deploy(L *luar.LState) int {
 	return callPush(a.cl.m, L, a.cl.c.DeployApplication)
 }
 
 // Undeploy is applications:undeploy(url): starts undeploying the application's function and
 // returns the application, its function.status "UNDEPLOYING".
-func (a *Applications) Undeploy(L *luar.LState) int {
+func (a *applicationsHandle) Undeploy(L *luar.LState) int {
 	return callPush(a.cl.m, L, a.cl.c.UndeployApplication)
 }
 
 // Logs is applications:logs(url): the deployed function's logs, an array of {instance,
 // content}.
-func (a *Applications) Logs(L *luar.LState) int {
+func (a *applicationsHandle) Logs(L *luar.LState) int {
 	return callPush(a.cl.m, L, a.cl.c.ApplicationLogs)
 }
 
 // Wait is applications:wait(url [, {interval = seconds}]): reads the application every
 // interval (5 seconds by default) until its function is no longer DEPLOYING or UNDEPLOYING,
 // and returns it. The script's context bounds the wait.
-func (a *Applications) Wait(L *luar.LState) int {
+func (a *applicationsHandle) Wait(L *luar.LState) int {
 	m := a.cl.m
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)

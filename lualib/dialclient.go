@@ -14,41 +14,37 @@ import (
 	"github.com/dialua/dialua/dial"
 )
 
-// Client is the handle of a DIAL client: dial.default(), dial.client{…}, pool:client{…}.
-// Its methods follow the Lua conventions of LUA_API.md: data in, plain tables out, and
-// nil, message, err on an operational failure.
-type Client struct {
-	// Files is client.files, the file storage operations.
-	Files *Files
-	// Prompts is client.prompts, the prompts storage operations.
-	Prompts *Prompts
-	// Applications is client.applications, custom applications; client:applications() lists
-	// the application deployments.
-	Applications *Applications
-
+// clientHandle is the handle of a DIAL client: dial.default(), dial.client{…}, pool:client{…}.
+// Its methods follow the conventions of README.md (Lua API reference): data in, plain tables
+// out, and nil, message, err on an operational failure.
+type clientHandle struct {
 	m *Dial
 	c *dial.Client
+	// files, prompts and applications are the Lua values of client.files, client.prompts
+	// and client.applications.
+	files, prompts, applications *lua.LUserData
 }
 
-func (m *Dial) newClient(c *dial.Client) *Client {
-	cl := &Client{m: m, c: c}
-	cl.Files = &Files{cl: cl}
-	cl.Prompts = &Prompts{cl: cl}
-	cl.Applications = &Applications{cl: cl}
-	return cl
+// newClient returns the Lua value of a client handle of c.
+func (m *Dial) newClient(L *lua.LState, c *dial.Client) *lua.LUserData {
+	cl := &clientHandle{m: m, c: c}
+	cl.files = filesType.new(L, &filesHandle{cl: cl})
+	cl.prompts = promptsType.new(L, &promptsHandle{cl: cl})
+	cl.applications = applicationsType.new(L, &applicationsHandle{cl: cl})
+	return clientType.new(L, cl)
 }
 
 // String is what tostring shows: the server, never a credential.
-func (c *Client) String() string { return "dial.client(" + c.c.BaseURL() + ")" }
+func (c *clientHandle) String() string { return "dial.client(" + c.c.BaseURL() + ")" }
 
 // BaseURL is client:base_url(): the server root the client talks to.
-func (c *Client) BaseURL(L *luar.LState) int {
+func (c *clientHandle) BaseURL(L *luar.LState) int {
 	L.Push(lua.LString(c.c.BaseURL()))
 	return 1
 }
 
 // listing pushes the result of a listing call as an array of plain tables.
-func (c *Client) listing(L *luar.LState, list func(context.Context, ...dial.CallOption) ([]dial.Deployment, error)) int {
+func (c *clientHandle) listing(L *luar.LState, list func(context.Context, ...dial.CallOption) ([]dial.Deployment, error)) int {
 	defer c.m.enter(L.LState)()
 	ds, err := list(Context(L.LState))
 	if err != nil {
@@ -67,7 +63,7 @@ func (c *Client) listing(L *luar.LState, list func(context.Context, ...dial.Call
 }
 
 // one pushes the result of a call that gets one deployment, model or application by id.
-func (c *Client) one(L *luar.LState, get func(context.Context, string, ...dial.CallOption) (*dial.Deployment, error)) int {
+func (c *clientHandle) one(L *luar.LState, get func(context.Context, string, ...dial.CallOption) (*dial.Deployment, error)) int {
 	defer c.m.enter(L.LState)()
 	d, err := get(Context(L.LState), L.CheckString(1))
 	if err != nil {
@@ -77,23 +73,23 @@ func (c *Client) one(L *luar.LState, get func(context.Context, string, ...dial.C
 }
 
 // Deployments is client:deployments(): every deployment the credentials may use.
-func (c *Client) Deployments(L *luar.LState) int { return c.listing(L, c.c.ListDeployments) }
+func (c *clientHandle) Deployments(L *luar.LState) int { return c.listing(L, c.c.ListDeployments) }
 
 // Models is client:models().
-func (c *Client) Models(L *luar.LState) int { return c.listing(L, c.c.ListModels) }
+func (c *clientHandle) Models(L *luar.LState) int { return c.listing(L, c.c.ListModels) }
 
 // Deployment is client:deployment(id).
-func (c *Client) Deployment(L *luar.LState) int { return c.one(L, c.c.GetDeployment) }
+func (c *clientHandle) Deployment(L *luar.LState) int { return c.one(L, c.c.GetDeployment) }
 
 // Model is client:model(id).
-func (c *Client) Model(L *luar.LState) int { return c.one(L, c.c.GetModel) }
+func (c *clientHandle) Model(L *luar.LState) int { return c.one(L, c.c.GetModel) }
 
 // Application is client:application(id); custom application ids contain '/'.
-func (c *Client) Application(L *luar.LState) int { return c.one(L, c.c.GetApplication) }
+func (c *clientHandle) Application(L *luar.LState) int { return c.one(L, c.c.GetApplication) }
 
 // DeploymentConfiguration is client:deployment_configuration(id): the JSON Schema of the
 // deployment's custom_fields.configuration, or nil when it has none.
-func (c *Client) DeploymentConfiguration(L *luar.LState) int {
+func (c *clientHandle) DeploymentConfiguration(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	raw, err := c.c.DeploymentConfiguration(Context(L.LState), L.CheckString(1))
 	if err != nil {
@@ -107,7 +103,7 @@ func (c *Client) DeploymentConfiguration(L *luar.LState) int {
 }
 
 // UserInfo is client:user_info(): roles and project (API key) or user claims (token).
-func (c *Client) UserInfo(L *luar.LState) int {
+func (c *clientHandle) UserInfo(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	raw, err := c.c.UserInfo(Context(L.LState))
 	if err != nil {
@@ -117,7 +113,7 @@ func (c *Client) UserInfo(L *luar.LState) int {
 }
 
 // home pushes one of the caller's storage roots.
-func (c *Client) home(L *luar.LState, get func(context.Context) (string, error)) int {
+func (c *clientHandle) home(L *luar.LState, get func(context.Context) (string, error)) int {
 	defer c.m.enter(L.LState)()
 	s, err := get(Context(L.LState))
 	if err != nil {
@@ -128,16 +124,18 @@ func (c *Client) home(L *luar.LState, get func(context.Context) (string, error))
 }
 
 // FilesHome is client:files_home(): "files/<bucket>/".
-func (c *Client) FilesHome(L *luar.LState) int { return c.home(L, c.c.MyFilesHome) }
+func (c *clientHandle) FilesHome(L *luar.LState) int { return c.home(L, c.c.MyFilesHome) }
 
 // ConversationsHome is client:conversations_home(): "conversations/<bucket>/".
-func (c *Client) ConversationsHome(L *luar.LState) int { return c.home(L, c.c.MyConversationsHome) }
+func (c *clientHandle) ConversationsHome(L *luar.LState) int {
+	return c.home(L, c.c.MyConversationsHome)
+}
 
 // PromptsHome is client:prompts_home(): "prompts/<bucket>/".
-func (c *Client) PromptsHome(L *luar.LState) int { return c.home(L, c.c.MyPromptsHome) }
+func (c *clientHandle) PromptsHome(L *luar.LState) int { return c.home(L, c.c.MyPromptsHome) }
 
 // Bucket is client:bucket(): the caller's bucket name.
-func (c *Client) Bucket(L *luar.LState) int { return c.home(L, c.c.MyBucket) }
+func (c *clientHandle) Bucket(L *luar.LState) int { return c.home(L, c.c.MyBucket) }
 
 // chatCall is a chat request read from a Lua table: the keys the module consumes, and the
 // rest as the JSON body sent to DIAL.
@@ -259,13 +257,13 @@ func (m *Dial) pushResponse(L *lua.LState, raw []byte) int {
 // answer is streamed: on_chunk gets every chunk on this thread (returning false stops the
 // stream) and the result is the response merged from the chunks. A mid-stream error returns
 // nil, message, err with err.during_stream = true and err.partial, the response so far.
-func (c *Client) Chat(L *luar.LState) int {
+func (c *clientHandle) Chat(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	return c.chat(L.LState, c.m.readChat(L.LState, 1, L.Get(1), ""))
 }
 
 // chat runs call, streamed when it asks for it, and pushes the response or the failure.
-func (c *Client) chat(L *lua.LState, call chatCall) int {
+func (c *clientHandle) chat(L *lua.LState, call chatCall) int {
 	if call.stream || call.onChunk != nil {
 		return c.chatStream(L, call)
 	}
@@ -277,7 +275,7 @@ func (c *Client) chat(L *lua.LState, call chatCall) int {
 }
 
 // chatStream runs a streamed chat on this thread and pushes the merged response.
-func (c *Client) chatStream(L *lua.LState, call chatCall) int {
+func (c *clientHandle) chatStream(L *lua.LState, call chatCall) int {
 	s, err := c.c.ChatStreamRaw(Context(L), call.deployment, call.body, call.opts...)
 	if err != nil {
 		return c.m.fail(L, err)
@@ -326,7 +324,7 @@ func (c *Client) chatStream(L *lua.LState, call chatCall) int {
 // Ask is client:ask(deployment, prompt [, options]): the answer's text and the whole
 // response. Options are request fields as in client:chat, including stream, on_chunk and
 // api_version, except system, which becomes a system message before the prompt.
-func (c *Client) Ask(L *luar.LState) int {
+func (c *clientHandle) Ask(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	deployment := L.CheckString(1)
 	prompt := L.CheckString(2)
@@ -391,7 +389,7 @@ func answerText(resp lua.LValue) string {
 // error. The stream closes at its end, on stream:close(), or when the run ends (a loop that
 // breaks early), unless DialConfig.KeepStreams keeps it for later runs. Reading a stream
 // closed before its end raises "stream closed".
-func (c *Client) Stream(L *luar.LState) int {
+func (c *clientHandle) Stream(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	call := c.m.readChat(L.LState, 1, L.Get(1), "")
 	if call.onChunk != nil {
@@ -407,15 +405,15 @@ func (c *Client) Stream(L *luar.LState) int {
 		cancel()
 		L.Error(c.m.errorTable(L.LState, err), 1)
 	}
-	st := &Stream{m: c.m, s: s, cancel: cancel}
+	st := &streamHandle{m: c.m, s: s, cancel: cancel}
 	c.m.streams[st] = struct{}{}
 	L.Push(L.NewFunction(func(L *lua.LState) int { return st.next(L) }))
-	L.Push(luar.New(L.LState, st))
+	L.Push(streamType.new(L.LState, st))
 	return 2
 }
 
-// Stream is the handle of a chat stream opened by client:stream{…}.
-type Stream struct {
+// streamHandle is the handle of a chat stream opened by client:stream{…}.
+type streamHandle struct {
 	m      *Dial
 	s      *dial.Stream[dial.ChatChunk]
 	cancel context.CancelFunc // ends the stream's own context, when it outlives its run
@@ -425,11 +423,11 @@ type Stream struct {
 }
 
 // String is what tostring shows.
-func (s *Stream) String() string { return "dial.stream" }
+func (s *streamHandle) String() string { return "dial.stream" }
 
 // next pushes the next chunk, or nil at the end; a stream error raises, and so does reading
 // a stream closed before its end.
-func (s *Stream) next(L *lua.LState) int {
+func (s *streamHandle) next(L *lua.LState) int {
 	switch {
 	case s.ended:
 		L.Push(lua.LNil)
@@ -466,7 +464,7 @@ func (s *Stream) next(L *lua.LState) int {
 }
 
 // close releases the connection and forgets the stream; it may be called again.
-func (s *Stream) close() {
+func (s *streamHandle) close() {
 	if !s.closed {
 		s.closed = true
 		s.s.Close()
@@ -477,17 +475,17 @@ func (s *Stream) close() {
 }
 
 // Next is stream:next(): the next chunk, or nil at the end.
-func (s *Stream) Next(L *luar.LState) int { return s.next(L.LState) }
+func (s *streamHandle) Next(L *luar.LState) int { return s.next(L.LState) }
 
 // Close is stream:close(): stop reading and release the connection.
-func (s *Stream) Close(L *luar.LState) int {
+func (s *streamHandle) Close(L *luar.LState) int {
 	s.close()
 	L.Push(lua.LTrue)
 	return 1
 }
 
 // Response is stream:response(): the response merged from the chunks read so far.
-func (s *Stream) Response(L *luar.LState) int {
+func (s *streamHandle) Response(L *luar.LState) int {
 	merged, err := s.acc.JSON()
 	if err != nil {
 		return s.m.fail(L.LState, err)
@@ -497,7 +495,7 @@ func (s *Stream) Response(L *luar.LState) int {
 
 // Embeddings is client:embeddings{deployment = …, input = …}: every key but deployment and
 // api_version is sent as it is.
-func (c *Client) Embeddings(L *luar.LState) int {
+func (c *clientHandle) Embeddings(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	t := L.CheckTable(1)
 	body := L.NewTable()
@@ -530,7 +528,7 @@ func (c *Client) Embeddings(L *luar.LState) int {
 // ChatMany is client:chat_many(requests [, {concurrency = n}]): the requests run concurrently
 // in Go and the results come back in input order, each {response = …} or {error = err}.
 // Streaming is not offered here; credential functions still run on this thread.
-func (c *Client) ChatMany(L *luar.LState) int {
+func (c *clientHandle) ChatMany(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	list := L.CheckTable(1)
 	o := optionsArg(L.LState, 2, "concurrency")

@@ -27,7 +27,7 @@ type DialConfig struct {
 	// keeps a set of its own.
 	Secrets *dial.Secrets
 	// Usage, when not nil, sums the token usage of every chat and embeddings response.
-	Usage *Usage
+	Usage *UsageCounter
 	// Progress, when not nil, is asked for a progress sink before a file upload or download
 	// of total bytes (-1 when unknown) described by label; the module writes every transferred
 	// block to the returned writer and closes it at the end. It may return nil for no
@@ -60,14 +60,14 @@ type ClientConfig struct {
 	Headers map[string]string
 }
 
-// Usage sums token usage over a run. It is safe for concurrent use; the zero value is ready.
-type Usage struct {
+// UsageCounter sums token usage over a run. It is safe for concurrent use; the zero value is ready.
+type UsageCounter struct {
 	mu                                              sync.Mutex
 	requests, promptTokens, completionTokens, total int64
 }
 
 // Add records one response's usage.
-func (u *Usage) Add(prompt, completion, total int64) {
+func (u *UsageCounter) Add(prompt, completion, total int64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.requests++
@@ -77,7 +77,7 @@ func (u *Usage) Add(prompt, completion, total int64) {
 }
 
 // Totals returns the responses counted and the summed prompt, completion and total tokens.
-func (u *Usage) Totals() (responses, prompt, completion, total int64) {
+func (u *UsageCounter) Totals() (responses, prompt, completion, total int64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.requests, u.promptTokens, u.completionTokens, u.total

@@ -11,7 +11,7 @@ import (
 	"github.com/dialua/dialua/dial"
 )
 
-// Error kinds of the err table, as LUA_API.md lists them.
+// Error kinds of the err table, as README.md lists them (Lua API reference, Conventions).
 const (
 	kindHTTP         = "http"
 	kindNotFound     = "not_found"
@@ -146,94 +146,4 @@ func (m *Dial) pushJSON(L *lua.LState, raw []byte) int {
 	}
 	L.Push(v)
 	return 1
-}
-
-// options reads an options table argument, refusing keys it does not know.
-type options struct {
-	L    *lua.LState
-	n    int // argument position, for error messages
-	t    *lua.LTable
-	seen map[string]bool
-}
-
-// optionsArg returns the options table at argument n (nil or absent gives an empty one) after
-// checking that every key is one of allowed; an unknown key raises naming it.
-func optionsArg(L *lua.LState, n int, allowed ...string) options {
-	o := options{L: L, n: n, seen: map[string]bool{}}
-	switch v := L.Get(n).(type) {
-	case *lua.LNilType:
-		o.t = L.NewTable()
-	case *lua.LTable:
-		o.t = v
-	default:
-		L.ArgError(n, "options table expected, got "+v.Type().String())
-	}
-	o.t.ForEach(func(k, _ lua.LValue) {
-		key, ok := k.(lua.LString)
-		if !ok || !contains(allowed, string(key)) {
-			L.ArgError(n, "unknown option '"+k.String()+"' (known: "+strings.Join(allowed, ", ")+")")
-		}
-	})
-	return o
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// str returns the string option key, "" when absent; another type raises.
-func (o options) str(key string) string {
-	switch v := o.t.RawGetString(key).(type) {
-	case *lua.LNilType:
-		return ""
-	case lua.LString:
-		return string(v)
-	default:
-		o.L.ArgError(o.n, "option '"+key+"' must be a string, got "+v.Type().String())
-	}
-	return ""
-}
-
-// number returns the number option key and whether it was given; another type raises.
-func (o options) number(key string) (float64, bool) {
-	switch v := o.t.RawGetString(key).(type) {
-	case *lua.LNilType:
-		return 0, false
-	case lua.LNumber:
-		return float64(v), true
-	default:
-		o.L.ArgError(o.n, "option '"+key+"' must be a number, got "+v.Type().String())
-	}
-	return 0, false
-}
-
-// boolean returns the boolean option key (false when absent); another type raises.
-func (o options) boolean(key string) bool {
-	switch v := o.t.RawGetString(key).(type) {
-	case *lua.LNilType:
-		return false
-	case lua.LBool:
-		return bool(v)
-	default:
-		o.L.ArgError(o.n, "option '"+key+"' must be a boolean, got "+v.Type().String())
-	}
-	return false
-}
-
-// function returns the function option key, nil when absent; another type raises.
-func (o options) function(key string) *lua.LFunction {
-	switch v := o.t.RawGetString(key).(type) {
-	case *lua.LNilType:
-		return nil
-	case *lua.LFunction:
-		return v
-	default:
-		o.L.ArgError(o.n, "option '"+key+"' must be a function, got "+v.Type().String())
-	}
-	return nil
 }

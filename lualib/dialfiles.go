@@ -16,17 +16,17 @@ import (
 	"github.com/dialua/dialua/dial"
 )
 
-// Files is client.files: DIAL file storage. URLs are "files/<bucket>/<path>" or absolute on
+// filesHandle is client.files: DIAL file storage. URLs are "files/<bucket>/<path>" or absolute on
 // the client's server; a bad or foreign URL fails before any request.
-type Files struct {
-	cl *Client
+type filesHandle struct {
+	cl *clientHandle
 }
 
 // String is what tostring shows.
-func (f *Files) String() string { return "dial.files" }
+func (f *filesHandle) String() string { return "dial.files" }
 
 // conditions returns the ETag call options of an options table.
-func conditions(o options) []dial.CallOption {
+func conditions(o optionTable) []dial.CallOption {
 	var opts []dial.CallOption
 	if s := o.str("if_match"); s != "" {
 		opts = append(opts, dial.IfMatch(s))
@@ -40,13 +40,13 @@ func conditions(o options) []dial.CallOption {
 // Upload is files:upload(url, content [, options]) with a string content, or
 // files:upload(url, {path = …, …}) streaming a local file. Options: content_type (default:
 // from the file name), if_match, if_none_match ("*" creates only). Returns the metadata.
-func (f *Files) Upload(L *luar.LState) int {
+func (f *filesHandle) Upload(L *luar.LState) int {
 	m := f.cl.m
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
 	allowed := []string{"content_type", "if_match", "if_none_match"}
 	var (
-		o    options
+		o    optionTable
 		body io.Reader
 		name string
 	)
@@ -126,7 +126,7 @@ func (r *progressReader) Seek(offset int64, whence int) (int64, error) {
 // {to = path} the content streamed into that local file (replaced only once complete) and
 // its description {name, contentType, etag, contentLength}. Options: to, if_match,
 // if_none_match.
-func (f *Files) Download(L *luar.LState) int {
+func (f *filesHandle) Download(L *luar.LState) int {
 	m := f.cl.m
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
@@ -187,7 +187,7 @@ func (m *Dial) saveTo(to string, r io.Reader, label string, total int64) (int64,
 
 // Metadata is files:metadata(url [, {limit, token, recursive}]): an item's metadata, or for
 // a folder URL (ending in '/') one page of its children with nextToken when more remain.
-func (f *Files) Metadata(L *luar.LState) int {
+func (f *filesHandle) Metadata(L *luar.LState) int {
 	return f.cl.m.metadata(L, f.cl.c.FileMetadata)
 }
 
@@ -207,7 +207,7 @@ func (m *Dial) metadata(L *luar.LState, get metadataFunc) int {
 }
 
 // pageOptions returns the listing call options of an options table.
-func pageOptions(o options) []dial.CallOption {
+func pageOptions(o optionTable) []dial.CallOption {
 	var opts []dial.CallOption
 	if n, ok := o.number("limit"); ok {
 		opts = append(opts, dial.Limit(int(n)))
@@ -224,7 +224,7 @@ func pageOptions(o options) []dial.CallOption {
 // List is files:list(folder [, {recursive, limit}]): an iterator over the folder's children
 // (every file below it when recursive), following the pages as it goes. It raises on a
 // failure, since a for loop has nowhere to return one.
-func (f *Files) List(L *luar.LState) int {
+func (f *filesHandle) List(L *luar.LState) int {
 	return f.cl.m.list(L, f.cl.c.FileMetadata)
 }
 
@@ -268,7 +268,7 @@ func (m *Dial) list(L *luar.LState, get metadataFunc) int {
 }
 
 // transfer runs a move or copy: files:move(src, dst [, {overwrite = true}]).
-func (f *Files) transfer(L *luar.LState, op func(ctx context.Context, src, dst string, opts ...dial.CallOption) error) int {
+func (f *filesHandle) transfer(L *luar.LState, op func(ctx context.Context, src, dst string, opts ...dial.CallOption) error) int {
 	m := f.cl.m
 	defer m.enter(L.LState)()
 	src, dst := L.CheckString(1), L.CheckString(2)
@@ -285,13 +285,13 @@ func (f *Files) transfer(L *luar.LState, op func(ctx context.Context, src, dst s
 }
 
 // Move is files:move(src, dst [, {overwrite = true}]): true on success.
-func (f *Files) Move(L *luar.LState) int { return f.transfer(L, f.cl.c.MoveFile) }
+func (f *filesHandle) Move(L *luar.LState) int { return f.transfer(L, f.cl.c.MoveFile) }
 
 // Copy is files:copy(src, dst [, {overwrite = true}]): true on success.
-func (f *Files) Copy(L *luar.LState) int { return f.transfer(L, f.cl.c.CopyFile) }
+func (f *filesHandle) Copy(L *luar.LState) int { return f.transfer(L, f.cl.c.CopyFile) }
 
 // Delete is files:delete(url [, {if_match = etag}]): true on success.
-func (f *Files) Delete(L *luar.LState) int {
+func (f *filesHandle) Delete(L *luar.LState) int {
 	m := f.cl.m
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)

@@ -148,7 +148,7 @@ var runControlKeys = map[string]bool{"deployment": true, "tools": true, "max_ste
 // max_steps, on_chunk, …}: the tool-call loop. It returns the final response and the whole
 // history, or nil, msg, err (kind "tool_loop" when max_steps is reached; err.history holds
 // the exchange so far).
-func (c *Client) Run(L *luar.LState) int {
+func (c *clientHandle) Run(L *luar.LState) int {
 	m := c.m
 	defer m.enter(L.LState)()
 	t := L.CheckTable(1)
@@ -165,7 +165,7 @@ func (c *Client) Run(L *luar.LState) int {
 			body.RawSet(k, v)
 		}
 	})
-	o := options{L: L.LState, n: 1, t: t}
+	o := optionTable{L: L.LState, n: 1, t: t}
 	deployment = o.str("deployment")
 	if deployment == "" {
 		L.ArgError(1, "'deployment' is required")
@@ -227,10 +227,10 @@ func (m *Dial) pushRun(L *lua.LState, res *dial.RunResult, err error) int {
 
 // Session is client:session{deployment, system, temperature, tools, …}: a chat that keeps its
 // history, saved and loaded as a DIAL conversation. Other keys are sent with every request.
-func (c *Client) Session(L *luar.LState) int {
+func (c *clientHandle) Session(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	t := L.CheckTable(1)
-	s := &Session{m: c.m, s: &dial.Session{Client: c.c}}
+	s := &sessionHandle{m: c.m, s: &dial.Session{Client: c.c}}
 	extra := L.NewTable()
 	t.ForEach(func(k, v lua.LValue) {
 		switch k.String() {
@@ -239,7 +239,7 @@ func (c *Client) Session(L *luar.LState) int {
 			extra.RawSet(k, v)
 		}
 	})
-	o := options{L: L.LState, n: 1, t: t}
+	o := optionTable{L: L.LState, n: 1, t: t}
 	s.s.Deployment = o.str("deployment")
 	if s.s.Deployment == "" {
 		L.ArgError(1, "'deployment' is required")
@@ -258,24 +258,24 @@ func (c *Client) Session(L *luar.LState) int {
 		L.ArgError(1, err.Error())
 	}
 	s.s.Request = raw
-	L.Push(luar.New(L.LState, s))
+	L.Push(sessionType.new(L.LState, s))
 	return 1
 }
 
 // LoadSession is client:load_session(url): the session saved at url, to continue.
-func (c *Client) LoadSession(L *luar.LState) int {
+func (c *clientHandle) LoadSession(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	url := L.CheckString(1)
 	ds, err := c.c.LoadSession(Context(L.LState), url)
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
-	L.Push(luar.New(L.LState, &Session{m: c.m, s: ds, url: url}))
+	L.Push(sessionType.new(L.LState, &sessionHandle{m: c.m, s: ds, url: url}))
 	return 1
 }
 
-// Session is the handle of a chat session.
-type Session struct {
+// sessionHandle is the handle of a chat session.
+type sessionHandle struct {
 	m        *Dial
 	s        *dial.Session
 	tools    lua.LValue // the tools table, read on every say
@@ -284,11 +284,11 @@ type Session struct {
 }
 
 // String is what tostring shows.
-func (s *Session) String() string { return "dial.session(" + s.s.Deployment + ")" }
+func (s *sessionHandle) String() string { return "dial.session(" + s.s.Deployment + ")" }
 
 // Say is session:say(text [, {on_chunk = fn, max_steps = n}]): sends text with the history and
 // returns the answer's text and the response; on failure the history is unchanged.
-func (s *Session) Say(L *luar.LState) int {
+func (s *sessionHandle) Say(L *luar.LState) int {
 	defer s.m.enter(L.LState)()
 	text := L.CheckString(1)
 	o := optionsArg(L.LState, 2, "on_chunk", "max_steps", "stream")
@@ -317,7 +317,7 @@ func (s *Session) Say(L *luar.LState) int {
 }
 
 // Messages is session:messages(): the history (without the system prompt) as a list.
-func (s *Session) Messages(L *luar.LState) int {
+func (s *sessionHandle) Messages(L *luar.LState) int {
 	v, err := FromGo(L.LState, s.s.Messages)
 	if err != nil {
 		return s.m.fail(L.LState, errors.Join(dial.ErrParse, err))
@@ -331,7 +331,7 @@ func (s *Session) Messages(L *luar.LState) int {
 // to, in any spelling of that URL, sends If-Match with the version it knows, so a
 // conversation changed elsewhere is not overwritten (kind "etag_mismatch"); force = true
 // overwrites.
-func (s *Session) Save(L *luar.LState) int {
+func (s *sessionHandle) Save(L *luar.LState) int {
 	defer s.m.enter(L.LState)()
 	url := L.CheckString(1)
 	o := optionsArg(L.LState, 2, "if_match", "if_none_match", "force")
@@ -348,7 +348,7 @@ func (s *Session) Save(L *luar.LState) int {
 }
 
 // Etag is session:etag(): the version of the conversation last loaded or saved, or nil.
-func (s *Session) Etag(L *luar.LState) int {
+func (s *sessionHandle) Etag(L *luar.LState) int {
 	if s.s.ETag == "" {
 		L.Push(lua.LNil)
 	} else {
@@ -357,27 +357,27 @@ func (s *Session) Etag(L *luar.LState) int {
 	return 1
 }
 
-// Prompts is client.prompts: DIAL prompts storage (/v1/prompts/…).
-type Prompts struct {
-	cl *Client
+// promptsHandle is client.prompts: DIAL prompts storage (/v1/prompts/…).
+type promptsHandle struct {
+	cl *clientHandle
 }
 
 // String is what tostring shows.
-func (p *Prompts) String() string { return "dial.prompts" }
+func (p *promptsHandle) String() string { return "dial.prompts" }
 
 // Save is prompts:save(url, {name, content, description, …} [, {if_match, if_none_match}]):
 // stores the prompt and returns its metadata.
-func (p *Prompts) Save(L *luar.LState) int {
+func (p *promptsHandle) Save(L *luar.LState) int {
 	return saveTyped(p.cl.m, L, "prompt", p.cl.c.SavePrompt)
 }
 
 // Get is prompts:get(url [, {if_match, if_none_match}]): the prompt and its etag.
-func (p *Prompts) Get(L *luar.LState) int {
+func (p *promptsHandle) Get(L *luar.LState) int {
 	return getTyped(p.cl.m, L, p.cl.c.GetPrompt)
 }
 
 // Delete is prompts:delete(url [, {if_match}]): true on success.
-func (p *Prompts) Delete(L *luar.LState) int {
+func (p *promptsHandle) Delete(L *luar.LState) int {
 	m := p.cl.m
 	defer m.enter(L.LState)()
 	if err := p.cl.c.DeletePrompt(Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
@@ -388,12 +388,12 @@ func (p *Prompts) Delete(L *luar.LState) int {
 }
 
 // Metadata is prompts:metadata(url [, {limit, token, recursive}]), as files:metadata.
-func (p *Prompts) Metadata(L *luar.LState) int {
+func (p *promptsHandle) Metadata(L *luar.LState) int {
 	return p.cl.m.metadata(L, p.cl.c.PromptMetadata)
 }
 
 // List is prompts:list(folder [, {recursive, limit}]), as files:list.
-func (p *Prompts) List(L *luar.LState) int {
+func (p *promptsHandle) List(L *luar.LState) int {
 	return p.cl.m.list(L, p.cl.c.PromptMetadata)
 }
 

@@ -66,8 +66,9 @@
 //	client.prompts:save(url, prompt [, opts]) -> meta;  get(url) -> prompt, etag
 //	client.prompts:delete(url) -> true;  metadata(url) -> meta;  list(folder) -> iterator
 //
-// Handles (client, pool, files, prompts, stream, session) are Go values exposed through
-// gopher-luar with snake_case method names; an unknown name raises an error naming it.
+// Handles (client, pool, files, prompts, stream, session) offer exactly the methods and fields
+// listed in dialhandles.go, which README.md documents; any other name raises an error naming
+// it, and assigning to a handle raises.
 //
 // # The bridge for Go modules
 //

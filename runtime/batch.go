@@ -167,7 +167,7 @@ func RunBatch(ctx context.Context, cfg Config, opts BatchOptions) (BatchSummary,
 	if err := b.prepare(&sum); err != nil {
 		return sum, err
 	}
-	var usage *lualib.Usage
+	var usage *lualib.UsageCounter
 	var r0, p0, c0, t0 int64
 	if opts.Dial != nil && opts.Dial.Usage != nil {
 		usage = opts.Dial.Usage

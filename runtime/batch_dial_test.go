@@ -34,7 +34,7 @@ func dialConfig(t testing.TB, srv *emulatortest.Server, opts dial.PoolOptions) *
 	t.Helper()
 	pool := dial.NewPool(opts)
 	t.Cleanup(func() { pool.Close() })
-	return &lualib.DialConfig{Pool: pool, Usage: &lualib.Usage{},
+	return &lualib.DialConfig{Pool: pool, Usage: &lualib.UsageCounter{},
 		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1}}
 }
 

@@ -140,7 +140,9 @@ func members(L *lua.LState, v lua.LValue, add func(string, lua.LValue), methods 
 	}
 }
 
-// luarMembers lists the methods and exported fields gopher-luar gives a Go value.
+// luarMembers lists the members a Go object's metatable names in its "methods" and "fields"
+// tables: the methods and exported fields gopher-luar gives a Go value, or the members of a
+// dial module handle, whose metatable has the same layout.
 func luarMembers(L *lua.LState, ud *lua.LUserData, add func(string, lua.LValue), methods bool) {
 	mt, ok := ud.Metatable.(*lua.LTable) // raw: gopher-luar protects it with __metatable
 	if !ok || ud.Value == nil {

@@ -2,6 +2,17 @@
 local dial = require("dial")
 local json = require("json")
 
+-- raises checks that each case {fn, text} raises an error whose message contains text.
+local function raises(t, cases)
+  for i, c in ipairs(cases) do
+    local ok, msg = pcall(c[1])
+    t:equal(ok, false, "case " .. i)
+    if not tostring(msg):find(c[2], 1, true) then
+      t:error("case " .. i .. ": " .. tostring(msg) .. " lacks " .. c[2])
+    end
+  end
+end
+
 function TestDefaultAndListings(t)
   local client = dial.default()
   t:equal(client, dial.default(), "dial.default() is one handle per state")
@@ -85,13 +96,30 @@ function TestChatMisuse(t)
     { function() client:ask("echo", "x", { on_chunk = 1 }) end, "'on_chunk' must be a function" },
     { function() client.files:download("files/b/x", { too = "y" }) end, "unknown option 'too'" },
   }
-  for i, c in ipairs(cases) do
-    local ok, msg = pcall(c[1])
-    t:equal(ok, false, "case " .. i)
-    if not tostring(msg):find(c[2], 1, true) then
-      t:error("case " .. i .. ": " .. tostring(msg) .. " lacks " .. c[2])
-    end
-  end
+  raises(t, cases)
+end
+
+-- A handle offers its listed methods and fields and nothing else: no Go method outside the
+-- list, no assignment, no operator.
+function TestHandleSurface(t)
+  local client = dial.default()
+  local cases = {
+    { function() return client.string end, "dial client has no method or field 'string'" },
+    { function() return client.c end, "dial client has no method or field 'c'" },
+    { function() client.files = client.files end, "cannot set 'files' of a dial client" },
+    { function() client.chat = print end, "cannot set 'chat' of a dial client" },
+    { function() client.files.extra = 1 end, "cannot set 'extra' of a dial files" },
+    { function() return -client end, "" },
+    { function() return client .. "" end, "" },
+    { function() return #client end, "" },
+    { function() return client() end, "" },
+    { function() return client[1] end, "dial client has no method or field '1'" },
+  }
+  raises(t, cases)
+  t:equal(rawequal(client.files, client.files), true)
+  t:equal(type(client.prompts.save), "function")
+  t:equal(tostring(client):find("^dial%.client%(http"), 1)
+  t:equal(getmetatable(client), "dial client")
 end
 
 function TestStreamCallback(t)
