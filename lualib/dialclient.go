@@ -12,6 +12,7 @@ import (
 	luar "layeh.com/gopher-luar"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // Client is the handle of a DIAL client: dial.default(), dial.client{…}, pool:client{…}.
@@ -46,13 +47,13 @@ func (c *Client) BaseURL(L *luar.LState) int {
 // listing pushes the result of a listing call as an array of plain tables.
 func (c *Client) listing(L *luar.LState, list func(context.Context, ...dial.CallOption) ([]dial.Deployment, error)) int {
 	defer c.m.enter(L.LState)()
-	ds, err := list(Context(L.LState))
+	ds, err := list(luabridge.Context(L.LState))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
-	t := MarkArray(L.LState, L.CreateTable(len(ds), 0))
+	t := luabridge.MarkArray(L.LState, L.CreateTable(len(ds), 0))
 	for _, d := range ds {
-		v, err := FromJSON(L.LState, d.Raw)
+		v, err := luabridge.FromJSON(L.LState, d.Raw)
 		if err != nil {
 			return c.m.fail(L.LState, errors.Join(dial.ErrParse, err))
 		}
@@ -65,7 +66,7 @@ func (c *Client) listing(L *luar.LState, list func(context.Context, ...dial.Call
 // one pushes the result of a call that gets one deployment, model or application by id.
 func (c *Client) one(L *luar.LState, get func(context.Context, string, ...dial.CallOption) (*dial.Deployment, error)) int {
 	defer c.m.enter(L.LState)()
-	d, err := get(Context(L.LState), L.CheckString(1))
+	d, err := get(luabridge.Context(L.LState), L.CheckString(1))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -94,7 +95,7 @@ func (c *Client) Application(L *luar.LState) int { return c.one(L, c.c.GetApplic
 // deployment's custom_fields.configuration, or nil when it has none.
 func (c *Client) DeploymentConfiguration(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
-	raw, err := c.c.DeploymentConfiguration(Context(L.LState), L.CheckString(1))
+	raw, err := c.c.DeploymentConfiguration(luabridge.Context(L.LState), L.CheckString(1))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -108,7 +109,7 @@ func (c *Client) DeploymentConfiguration(L *luar.LState) int {
 // UserInfo is client:user_info(): roles and project (API key) or user claims (token).
 func (c *Client) UserInfo(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
-	raw, err := c.c.UserInfo(Context(L.LState))
+	raw, err := c.c.UserInfo(luabridge.Context(L.LState))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -118,7 +119,7 @@ func (c *Client) UserInfo(L *luar.LState) int {
 // home pushes one of the caller's storage roots.
 func (c *Client) home(L *luar.LState, get func(context.Context) (string, error)) int {
 	defer c.m.enter(L.LState)()
-	s, err := get(Context(L.LState))
+	s, err := get(luabridge.Context(L.LState))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -200,7 +201,7 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 	if _, ok := body.RawGetString("messages").(*lua.LTable); !ok {
 		L.ArgError(n, where+"'messages' must be a table of messages")
 	}
-	raw, err := ToJSON(L, body)
+	raw, err := luabridge.ToJSON(L, body)
 	if err != nil {
 		L.ArgError(n, where+err.Error())
 	}
@@ -235,7 +236,7 @@ func (m *Dial) countUsageTable(v lua.LValue) {
 
 // decodeResponse decodes a response body into Lua values and counts its usage.
 func (m *Dial) decodeResponse(L *lua.LState, raw []byte) (lua.LValue, error) {
-	v, err := FromJSON(L, raw)
+	v, err := luabridge.FromJSON(L, raw)
 	if err != nil {
 		return nil, errors.Join(dial.ErrParse, err)
 	}
@@ -268,7 +269,7 @@ func (c *Client) chat(L *lua.LState, call chatCall) int {
 	if call.stream || call.onChunk != nil {
 		return c.chatStream(L, call)
 	}
-	raw, err := c.c.ChatRaw(Context(L), call.deployment, call.body, call.opts...)
+	raw, err := c.c.ChatRaw(luabridge.Context(L), call.deployment, call.body, call.opts...)
 	if err != nil {
 		return c.m.fail(L, err)
 	}
@@ -277,7 +278,7 @@ func (c *Client) chat(L *lua.LState, call chatCall) int {
 
 // chatStream runs a streamed chat on this thread and pushes the merged response.
 func (c *Client) chatStream(L *lua.LState, call chatCall) int {
-	s, err := c.c.ChatStreamRaw(Context(L), call.deployment, call.body, call.opts...)
+	s, err := c.c.ChatStreamRaw(luabridge.Context(L), call.deployment, call.body, call.opts...)
 	if err != nil {
 		return c.m.fail(L, err)
 	}
@@ -291,7 +292,7 @@ func (c *Client) chatStream(L *lua.LState, call chatCall) int {
 		if call.onChunk == nil {
 			continue
 		}
-		v, err := FromJSON(L, chunk.Raw)
+		v, err := luabridge.FromJSON(L, chunk.Raw)
 		if err != nil {
 			return c.m.fail(L, errors.Join(dial.ErrParse, err))
 		}
@@ -307,7 +308,7 @@ func (c *Client) chatStream(L *lua.LState, call chatCall) int {
 	if err := s.Err(); err != nil {
 		n := c.m.fail(L, err)
 		if jerr == nil && merged != nil {
-			if partial, perr := FromJSON(L, merged); perr == nil {
+			if partial, perr := luabridge.FromJSON(L, merged); perr == nil {
 				L.Get(-1).(*lua.LTable).RawSetString("partial", partial)
 			}
 		}
@@ -335,7 +336,7 @@ func (c *Client) Ask(L *luar.LState) int {
 	default:
 		L.ArgError(3, "options table expected")
 	}
-	msgs := MarkArray(L.LState, L.NewTable())
+	msgs := luabridge.MarkArray(L.LState, L.NewTable())
 	if system := req.RawGetString("system"); system != lua.LNil {
 		msgs.Append(message(L.LState, "system", system))
 		req.RawSetString("system", lua.LNil)
@@ -394,7 +395,7 @@ func (c *Client) Stream(L *luar.LState) int {
 	if call.onChunk != nil {
 		L.ArgError(1, "'on_chunk' belongs to client:chat; client:stream is an iterator")
 	}
-	ctx, cancel := Context(L.LState), context.CancelFunc(func() {})
+	ctx, cancel := luabridge.Context(L.LState), context.CancelFunc(func() {})
 	if c.m.cfg.KeepStreams {
 		// The stream outlives the run; each read is tied to the run doing it (see next).
 		ctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -436,7 +437,7 @@ func (s *Stream) next(L *lua.LState) int {
 	}
 	if s.m.cfg.KeepStreams {
 		// Interrupting the run doing the read (Ctrl-C) stops a stream that outlives its run.
-		defer context.AfterFunc(Context(L), s.cancel)()
+		defer context.AfterFunc(luabridge.Context(L), s.cancel)()
 	}
 	if !s.s.Next() {
 		err := s.s.Err()
@@ -453,7 +454,7 @@ func (s *Stream) next(L *lua.LState) int {
 		s.close()
 		L.Error(s.m.errorTable(L, err), 1)
 	}
-	v, err := FromJSON(L, chunk.Raw)
+	v, err := luabridge.FromJSON(L, chunk.Raw)
 	if err != nil {
 		s.close()
 		L.Error(s.m.errorTable(L, errors.Join(dial.ErrParse, err)), 1)
@@ -513,11 +514,11 @@ func (c *Client) Embeddings(L *luar.LState) int {
 	if deployment == "" {
 		L.ArgError(1, "'deployment' is required")
 	}
-	raw, err := ToJSON(L.LState, body)
+	raw, err := luabridge.ToJSON(L.LState, body)
 	if err != nil {
 		L.ArgError(1, err.Error())
 	}
-	resp, err := c.c.EmbeddingsRaw(Context(L.LState), deployment, raw, opts...)
+	resp, err := c.c.EmbeddingsRaw(luabridge.Context(L.LState), deployment, raw, opts...)
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -552,7 +553,7 @@ func (c *Client) ChatMany(L *luar.LState) int {
 	}
 	results := make([]result, n)
 	d := &dispatcher{calls: make(chan func())}
-	ctx := context.WithValue(Context(L.LState), dispatchKey{}, d)
+	ctx := context.WithValue(luabridge.Context(L.LState), dispatchKey{}, d)
 	done := make(chan struct{}, n)
 	sem := make(chan struct{}, concurrency)
 	go func() {
@@ -573,7 +574,7 @@ func (c *Client) ChatMany(L *luar.LState) int {
 			finished++
 		}
 	}
-	out := MarkArray(L.LState, L.CreateTable(n, 0))
+	out := luabridge.MarkArray(L.LState, L.CreateTable(n, 0))
 	for _, r := range results {
 		item := L.NewTable()
 		if r.err != nil {

@@ -14,6 +14,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/dialua/dialua/luabridge"
 	"github.com/dialua/dialua/lualib"
 )
 
@@ -575,7 +576,7 @@ func (w *batchWorker) run(ctx context.Context, rec batchRecord) (r result, ok bo
 // value returns the Lua value a record is passed to the function as.
 func (rec batchRecord) value(L *lua.LState) (lua.LValue, error) {
 	if rec.data != nil {
-		v, err := lualib.FromJSON(L, rec.data)
+		v, err := luabridge.FromJSON(L, rec.data)
 		if err != nil {
 			return nil, fmt.Errorf("record %d: %w", rec.pos, err)
 		}
@@ -613,7 +614,7 @@ func recordResult(L *lua.LState, v, msg, e lua.LValue) ([]byte, map[string]any) 
 		}
 		return nil, fail
 	}
-	out, err := lualib.ToJSON(L, v)
+	out, err := luabridge.ToJSON(L, v)
 	if err != nil {
 		return nil, map[string]any{"kind": "output",
 			"message": "cannot write the result as JSON: " + err.Error()}
@@ -657,7 +658,7 @@ func raisedError(L *lua.LState, err error) map[string]any {
 // tableFields converts an error table to its fields; ok is false when it is not an object
 // that converts to JSON.
 func tableFields(L *lua.LState, t *lua.LTable) (map[string]any, bool) {
-	g, err := lualib.ToGo(L, t)
+	g, err := luabridge.ToGo(L, t)
 	if err != nil {
 		return nil, false
 	}
@@ -675,7 +676,7 @@ func outputLine(key string, out []byte) []byte {
 	return append(line, "}\n"...)
 }
 
-// redactStrings returns v, a value of [lualib.ToGo]'s kinds, with every string in it, map
+// redactStrings returns v, a value of [luabridge.ToGo]'s kinds, with every string in it, map
 // keys included, replaced by what redact returns for it.
 func redactStrings(v any, redact func(string) string) any {
 	switch v := v.(type) {

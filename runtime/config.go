@@ -7,7 +7,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // Config configures a [Host] or a [Pool]. It is plain data, built in one place from flags; the
@@ -129,6 +129,6 @@ func Preload(name string, loader lua.LGFunction) Module {
 // builtinModules is the one list of modules every host has, before Config.Modules.
 func builtinModules() []Module {
 	return []Module{
-		Preload("json", lualib.JSON{}.Loader),
+		Preload("json", luabridge.JSON{}.Loader),
 	}
 }

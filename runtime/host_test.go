@@ -15,7 +15,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 	"github.com/dialua/dialua/runtime"
 )
 
@@ -329,8 +329,8 @@ func waitModule() runtime.Module {
 	return runtime.Preload("wait", func(L *lua.LState) int {
 		L.Push(L.NewFunction(func(L *lua.LState) int {
 			select {
-			case <-lualib.Context(L).Done():
-				L.Push(lua.LString(lualib.Context(L).Err().Error()))
+			case <-luabridge.Context(L).Done():
+				L.Push(lua.LString(luabridge.Context(L).Err().Error()))
 			case <-time.After(10 * time.Second):
 				L.Push(lua.LString("not canceled"))
 			}
