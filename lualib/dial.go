@@ -28,7 +28,7 @@ type LocalFiles struct {
 //
 // Handles (clients, pools, files, streams) are Go values exposed through gopher-luar with
 // snake_case method names; data cross as plain tables in DIAL's wire names, through the JSON
-// bridge of this package.
+// bridge of package luabridge.
 type Dial struct {
 	cfg   *DialConfig
 	files LocalFiles

@@ -552,28 +552,19 @@ func (c *Client) ChatMany(L *luar.LState) int {
 		err error
 	}
 	results := make([]result, n)
-	d := &dispatcher{calls: make(chan func())}
-	ctx := context.WithValue(luabridge.Context(L.LState), dispatchKey{}, d)
-	done := make(chan struct{}, n)
-	sem := make(chan struct{}, concurrency)
-	go func() {
+	luabridge.Offload(L.LState, func(ctx context.Context) {
+		sem := make(chan struct{}, concurrency)
+		var wg sync.WaitGroup
 		for i := range calls {
 			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; done <- struct{}{} }()
+			wg.Go(func() {
+				defer func() { <-sem }()
 				raw, err := c.c.ChatRaw(ctx, calls[i].deployment, calls[i].body, calls[i].opts...)
 				results[i] = result{raw, err}
-			}()
+			})
 		}
-	}()
-	for finished := 0; finished < n; {
-		select {
-		case f := <-d.calls:
-			f()
-		case <-done:
-			finished++
-		}
-	}
+		wg.Wait()
+	})
 	out := luabridge.MarkArray(L.LState, L.CreateTable(n, 0))
 	for _, r := range results {
 		item := L.NewTable()
@@ -590,27 +581,8 @@ func (c *Client) ChatMany(L *luar.LState) int {
 	return 1
 }
 
-// dispatchKey marks the context of requests made off the Lua thread (chat_many), carrying the
-// dispatcher that runs Lua calls back on it.
-type dispatchKey struct{}
-
-// dispatcher runs functions on the Lua thread for goroutines that must not touch the state.
-type dispatcher struct{ calls chan func() }
-
-// do runs f on the Lua thread and waits for it, or gives up when ctx ends.
-func (d *dispatcher) do(ctx context.Context, f func()) error {
-	finished := make(chan struct{})
-	select {
-	case d.calls <- func() { f(); close(finished) }:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	<-finished
-	return nil
-}
-
 // credential adapts a Lua credential function to the dial package: it runs on the Lua thread
-// before each attempt (dispatched there when the request runs elsewhere) and may return
+// before each attempt (through luabridge.OnThread when the request runs elsewhere) and may return
 // token, seconds to cache the token that long.
 func (m *Dial) credential(fn *lua.LFunction) dial.CredentialFunc {
 	var (
@@ -629,13 +601,8 @@ func (m *Dial) credential(fn *lua.LFunction) dial.CredentialFunc {
 			ttl   time.Duration
 			err   error
 		)
-		call := func() { token, ttl, err = m.callCredential(fn) }
-		if d, ok := ctx.Value(dispatchKey{}).(*dispatcher); ok {
-			if derr := d.do(ctx, call); derr != nil {
-				return "", derr
-			}
-		} else {
-			call()
+		if terr := luabridge.OnThread(ctx, func() { token, ttl, err = m.callCredential(fn) }); terr != nil {
+			return "", terr
 		}
 		if err != nil {
 			return "", err
