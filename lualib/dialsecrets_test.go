@@ -11,7 +11,7 @@ import (
 	"github.com/dialua/dialua/emulator"
 )
 
-// TestSecretsLearnScriptCredentials checks that DialConfig.Secrets learns a key given to
+// TestSecretsLearnScriptCredentials checks that the Secrets of DialConfig.ClientOptions learns a key given to
 // dial.client{} and the token a credential function returns, and that every client of the
 // module masks both: a client with another key gets an error event echoing the token.
 func TestSecretsLearnScriptCredentials(t *testing.T) {
@@ -26,7 +26,8 @@ func TestSecretsLearnScriptCredentials(t *testing.T) {
 	pool := dial.NewPool(dial.PoolOptions{})
 	defer pool.Close()
 	dc := dialConfig(srv, pool)
-	dc.Secrets = &dial.Secrets{}
+	secrets := &dial.Secrets{}
+	dc.ClientOptions = []dial.Option{dial.WithSecrets(secrets)}
 	var out strings.Builder
 	h := newHost(t, dc, &out)
 	require.NoError(t, h.RunString(t.Context(), `
@@ -40,5 +41,5 @@ func TestSecretsLearnScriptCredentials(t *testing.T) {
 		print(msg, err.message)`))
 	assert.Equal(t, "dial: POST /dial/openai/deployments/leaky/chat/completions: error during stream: token "+
 		dial.Redacted+" revoked\ttoken "+dial.Redacted+" revoked\n", out.String())
-	assert.Equal(t, dial.Redacted+" "+dial.Redacted, dc.Secrets.Redact(scriptKey+" "+funcToken))
+	assert.Equal(t, dial.Redacted+" "+dial.Redacted, secrets.Redact(scriptKey+" "+funcToken))
 }
