@@ -174,11 +174,6 @@ func (lib *ioLib) closeAll() error {
 	return errors.Join(errs...)
 }
 
-func (lib *ioLib) reset() {
-	_ = lib.closeAll()
-	lib.input, lib.output = lib.stdin, lib.stdout
-}
-
 // checkFile returns the open file at stack index n.
 func checkFile(L *lua.LState, n int) *luaFile {
 	f := toFile(L.Get(n))
