@@ -115,15 +115,3 @@ func (c *command) replCommand(ctx context.Context, o *options, args []string) in
 	o.interactive = true
 	return c.script(ctx, o, nil, []string{"repl"})
 }
-
-// usageError reports a usage error as one line and returns its exit code.
-func (c *command) usageError(msg string) int {
-	fmt.Fprintf(c.stderr, "dialua: %s (see dialua --help)\n", msg)
-	return exitUsage
-}
-
-// errorf reports a failure as one line and returns code.
-func (c *command) errorf(code int, format string, args ...any) int {
-	fmt.Fprintf(c.stderr, "dialua: "+format+"\n", args...)
-	return code
-}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -52,4 +53,16 @@ func (r *redactor) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// usageError reports a usage error as one line and returns its exit code.
+func (c *command) usageError(msg string) int {
+	fmt.Fprintf(c.stderr, "dialua: %s (see dialua --help)\n", msg)
+	return exitUsage
+}
+
+// errorf reports a failure as one line and returns code.
+func (c *command) errorf(code int, format string, args ...any) int {
+	fmt.Fprintf(c.stderr, "dialua: "+format+"\n", args...)
+	return code
 }
