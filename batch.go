@@ -120,7 +120,7 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 		if s.dial.Usage == nil {
 			s.dial.Usage = &lualib.Usage{}
 		}
-		cfg.Modules = []runtime.Module{dialModule(s.dial)}
+		cfg.Modules = s.modules(false)
 		var bar *progressbar.ProgressBar
 		if c.isTerminal(c.stderr) {
 			opts.Progress = func(p runtime.BatchProgress) {

@@ -163,13 +163,19 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 	if repl && s.c.isTerminal(s.c.stdin) {
 		stdin = nil
 	}
-	dialCfg := *s.dial
-	// Each REPL statement is a run: a stream opened in one is read in the next ones.
-	dialCfg.KeepStreams = repl
 	cfg := s.c.runtimeConfig(s.o)
 	cfg.Stdin, cfg.Args, cfg.Interpreter = stdin, args, interpreter
-	cfg.Modules = []runtime.Module{dialModule(&dialCfg)}
+	// Each REPL statement is a run: a stream opened in one is read in the next ones.
+	cfg.Modules = s.modules(repl)
 	return runtime.New(cfg)
+}
+
+// modules is the one list of the Lua modules the session's hosts load besides the built-in
+// json; keepStreams keeps the streams a run opens for the next runs, as the REPL needs.
+func (s *session) modules(keepStreams bool) []runtime.Module {
+	dialCfg := *s.dial
+	dialCfg.KeepStreams = keepStreams
+	return []runtime.Module{dialModule(&dialCfg)}
 }
 
 // runtimeConfig is the configuration of the command's Lua hosts that o and the environment
