@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"time"
@@ -37,28 +35,6 @@ interrupted.
 Flags:
 `
 
-// batchEnv is what the batch command takes from the rest of the CLI.
-type batchEnv struct {
-	// Flags, when not nil, adds the connection flags (--url, --api-key, …) to the batch's flag
-	// set, so that they parse among the batch flags. It must not define --input, --output,
-	// --jobs/-j, --ordered, --retry-errors, --shard, --max-rps, --timeout-per-record or
-	// --help/-h.
-	Flags func(fs *pflag.FlagSet)
-	// Session sets up the DIAL connection from the parsed connection flags and the
-	// environment (the embedded emulator when no URL is configured), with a connection pool
-	// made from pool plus the CLI's own settings (such as a proxy), calls fn with the `dial`
-	// module's configuration, releases what it set up when fn returns, and returns fn's exit
-	// code; when the set-up fails it reports the failure and returns an exit code of its own.
-	// The batch sets the configuration's Usage when it is nil.
-	Session func(ctx context.Context, pool dial.PoolOptions, fn func(*lualib.DialConfig) int) int
-	// Runtime is the configuration of the workers' hosts (Stdout, Stderr, Sandbox, WorkDir,
-	// LuaPath); the batch sets Args and adds the dial module to Modules. Stdout and Stderr must
-	// be safe for concurrent use.
-	Runtime runtime.Config
-	// Terminal reports whether stderr is a terminal: the progress bar is drawn only then.
-	Terminal bool
-}
-
 // batchFlags are the flags of `dialua batch`.
 type batchFlags struct {
 	input, output string
@@ -71,50 +47,46 @@ type batchFlags struct {
 }
 
 // batchFlagSet returns the flags of `dialua batch`, stored in f, with the connection flags
-// that connection (when not nil) defines.
-func batchFlagSet(f *batchFlags, connection func(*pflag.FlagSet)) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("dialua batch", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.SortFlags = false
-	fs.StringVar(&f.input, "input", "", "read the records from `FILE|DIR`: a JSONL file, or a folder whose files are the records")
-	fs.StringVar(&f.output, "output", "", "the JSONL `FILE` results are appended to (created when missing)")
-	fs.IntVarP(&f.jobs, "jobs", "j", 4, "run `N` records at a time, each worker with its own Lua state; also the most connections opened")
-	boolFlag(fs, &f.ordered, "ordered", "", "write the results in input order")
-	boolFlag(fs, &f.retryErrors, "retry-errors", "", "run again the records whose result is an error")
-	fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys")
-	fs.Float64Var(&f.maxRPS, "max-rps", 0, "send at most `R` requests per second, retries included (default no cap)")
-	fs.DurationVar(&f.recordTimeout, "timeout-per-record", 0, "fail a record that runs longer than `DURATION` (default no limit)")
-	if connection != nil {
-		connection(fs)
-	}
-	boolFlag(fs, new(bool), "help", "h", "show this help")
-	return fs
+// stored in o.
+func batchFlagSet(f *batchFlags, o *options) *pflag.FlagSet {
+	return newFlagSet("dialua batch", true, func(fs *pflag.FlagSet) {
+		fs.StringVar(&f.input, "input", "", "read the records from `FILE|DIR`: a JSONL file, or a folder whose files are the records")
+		fs.StringVar(&f.output, "output", "", "the JSONL `FILE` results are appended to (created when missing)")
+		fs.IntVarP(&f.jobs, "jobs", "j", 4, "run `N` records at a time, each worker with its own Lua state; also the most connections opened")
+		boolFlag(fs, &f.ordered, "ordered", "", "write the results in input order")
+		boolFlag(fs, &f.retryErrors, "retry-errors", "", "run again the records whose result is an error")
+		fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys")
+		fs.Float64Var(&f.maxRPS, "max-rps", 0, "send at most `R` requests per second, retries included (default no cap)")
+		fs.DurationVar(&f.recordTimeout, "timeout-per-record", 0, "fail a record that runs longer than `DURATION` (default no limit)")
+		o.connectionFlags(fs)
+	})
 }
 
-// batchHelp is the text of `dialua batch --help`, with the flags of fs.
-func batchHelp(fs *pflag.FlagSet) string { return batchUsage + fs.FlagUsagesWrapped(100) }
+// batchHelp is the text of dialua batch --help. Not the flag set of the command line: its
+// defaults are the values of flags given before "batch", a key among them.
+func batchHelp(*command) string {
+	return batchUsage + batchFlagSet(&batchFlags{}, &options{}).FlagUsagesWrapped(100)
+}
 
-// batchCommand runs `dialua batch SCRIPT --input FILE|DIR --output FILE [flags] [-- ARGS…]`
-// with args (what follows "batch" on the command line) and returns the exit code: 0 when every
-// record of the shard has a successful result, 1 when any has a failed one or the run fails, 2
-// on a usage or script syntax error, 130 when ctx is canceled or the process gets SIGINT
-// (Ctrl-C), which it handles while the batch runs — the output then holds whole lines only, and
-// rerunning the command finishes the job. --help prints the usage on
-// stdout; progress (on a terminal only) and the summary go to stderr.
-func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, env batchEnv) int {
+// batch is `dialua batch SCRIPT --input FILE|DIR --output FILE [flags] [-- ARGS…]` with args
+// (what follows "batch" on the command line); the connection flags parse among the batch's
+// own, flags given before "batch" (such as --sandbox) apply too, and the DIAL side is the same
+// session as run's. It returns the exit code: 0 when every record of the shard has a
+// successful result, 1 when any has a failed one or the run fails, 2 on a usage or script
+// syntax error, 130 when interrupted — the output then holds whole lines only, and rerunning
+// the command finishes the job. Progress (on a terminal only) and the summary go to stderr.
+func (c *command) batch(ctx context.Context, o *options, args []string) int {
 	var f batchFlags
-	fs := batchFlagSet(&f, env.Flags)
+	fs := batchFlagSet(&f, o)
 	usageError := func(msg string) int {
-		fmt.Fprintf(stderr, "dialua batch: %s (see dialua batch --help)\n", msg)
+		fmt.Fprintf(c.stderr, "dialua batch: %s (see dialua batch --help)\n", msg)
 		return exitUsage
 	}
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
 	if helpRequested(fs) {
-		// Not fs's: its defaults are the values of flags given before "batch", a key among them.
-		fmt.Fprint(stdout, batchCommandHelp(nil))
+		fmt.Fprint(c.stdout, batchHelp(c))
 		return exitOK
 	}
 	shard, shards, err := parseShard(f.shard)
@@ -137,25 +109,23 @@ func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	opts := runtime.BatchOptions{Script: fs.Arg(0), Input: f.input, Output: f.output,
 		Workers: f.jobs, Ordered: f.ordered, RetryErrors: f.retryErrors, Shard: shard,
 		Shards: shards, RecordTimeout: f.recordTimeout,
-		Warn: func(msg string) { fmt.Fprintf(stderr, "dialua batch: warning: %s\n", msg) }}
-	cfg := env.Runtime
+		Redact: c.secrets.Redact, // error records are masked as stderr is
+		Warn:   func(msg string) { fmt.Fprintf(c.stderr, "dialua batch: warning: %s\n", msg) }}
+	cfg := c.runtimeConfig(o)
 	cfg.Args = fs.Args()[1:]
 
-	// Ctrl-C stops the run cleanly; the caller's ctx covers the other signals.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := interruptible(ctx)
 	defer stop()
-	pool := dial.PoolOptions{MaxConnsPerHost: f.jobs, Gate: dial.NewRateGate(f.maxRPS)}
-	return env.Session(ctx, pool, func(dc *lualib.DialConfig) int {
-		if dc.Usage == nil {
-			dc.Usage = &lualib.UsageCounter{}
+	return c.sessionWith(ctx, o, batchPool(f), func(s *session) int {
+		if s.dial.Usage == nil {
+			s.dial.Usage = &lualib.UsageCounter{}
 		}
-		opts.Dial = dc
-		opts.Redact = dc.Secrets.Redact // error records are masked as stderr is
+		cfg.Modules = s.modules(false)
 		var bar *progressbar.ProgressBar
-		if env.Terminal {
+		if c.isTerminal(c.stderr) {
 			opts.Progress = func(p runtime.BatchProgress) {
 				if bar == nil { // the first call, before any record, knows the total
-					bar = newBatchBar(stderr, p.Total)
+					bar = newBatchBar(c.stderr, p.Total)
 				}
 				if p.Failed > 0 {
 					bar.Describe(fmt.Sprintf("batch (%d failed)", p.Failed))
@@ -163,12 +133,35 @@ func batchCommand(ctx context.Context, args []string, stdout, stderr io.Writer, 
 				_ = bar.Set(p.Done)
 			}
 		}
+		before := usageOf(s.dial.Usage)
 		sum, err := runtime.RunBatch(ctx, cfg, opts)
 		if bar != nil {
 			_ = bar.Clear()
 		}
-		return batchReport(stderr, opts, sum, err)
+		return batchReport(c.stderr, opts, sum, usageOf(s.dial.Usage).since(before), err)
 	})
+}
+
+// batchPool is the connection pool of a batch: no more connections than workers, and a gate
+// that caps the request rate (--max-rps) and makes a 429's Retry-After hold back every worker.
+func batchPool(f batchFlags) dial.PoolOptions {
+	return dial.PoolOptions{MaxConnsPerHost: f.jobs, Gate: dial.NewRateGate(f.maxRPS)}
+}
+
+// tokenUsage is a reading of a usage counter.
+type tokenUsage struct{ responses, prompt, completion, total int64 }
+
+// usageOf reads u.
+func usageOf(u *lualib.UsageCounter) tokenUsage {
+	var t tokenUsage
+	t.responses, t.prompt, t.completion, t.total = u.Totals()
+	return t
+}
+
+// since returns the usage counted between the reading earlier and t.
+func (t tokenUsage) since(earlier tokenUsage) tokenUsage {
+	return tokenUsage{t.responses - earlier.responses, t.prompt - earlier.prompt,
+		t.completion - earlier.completion, t.total - earlier.total}
 }
 
 // newBatchBar returns the progress bar of a batch of total records on the terminal w: count,
@@ -187,8 +180,9 @@ func newBatchBar(w io.Writer, total int) *progressbar.ProgressBar {
 	)
 }
 
-// batchReport prints the summary of a batch, or its error, and returns the exit code.
-func batchReport(w io.Writer, opts runtime.BatchOptions, sum runtime.BatchSummary, err error) int {
+// batchReport prints the summary of a batch with the tokens it used, or its error, and returns the exit code.
+func batchReport(w io.Writer, opts runtime.BatchOptions, sum runtime.BatchSummary,
+	tokens tokenUsage, err error) int {
 	var se *runtime.ScriptError
 	interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 	switch {
@@ -225,10 +219,10 @@ func batchReport(w io.Writer, opts runtime.BatchOptions, sum runtime.BatchSummar
 	if done := sum.Succeeded + sum.Failed; done > 0 && secs > 0 {
 		fmt.Fprintf(&b, " (%.1f records/s)", float64(done)/secs)
 	}
-	if sum.Responses > 0 {
-		fmt.Fprintf(&b, "; %d tokens (%d prompt + %d completion) in %d %s", sum.TotalTokens,
-			sum.PromptTokens, sum.CompletionTokens, sum.Responses,
-			plural(sum.Responses, "response", "responses"))
+	if tokens.responses > 0 {
+		fmt.Fprintf(&b, "; %d tokens (%d prompt + %d completion) in %d %s", tokens.total,
+			tokens.prompt, tokens.completion, tokens.responses,
+			plural(tokens.responses, "response", "responses"))
 	}
 	fmt.Fprintln(w, b.String())
 	switch {

@@ -7,20 +7,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
-	"github.com/dialua/dialua/lualib"
-	"github.com/dialua/dialua/runtime"
 )
 
 // syncBuf is a bytes.Buffer safe for concurrent writes.
@@ -41,34 +38,55 @@ func (s *syncBuf) String() string {
 	return s.b.String()
 }
 
-// batchRun is one call of batchCommand in a test.
+// batchRun is one run of dialua batch in a test.
 type batchRun struct {
 	code           int
 	stdout, stderr string
-	pool           dial.PoolOptions // what the command asked its session for
 }
 
-// runBatchCommand calls batchCommand in dir with a session on srv.
+// runBatchCommand runs dialua batch ARGS with dir for the relative paths (see inDir) and DIAL
+// settings for srv in the environment; terminal tells whether stderr is a terminal.
 func runBatchCommand(t *testing.T, ctx context.Context, srv *emulatortest.Server, dir string,
 	terminal bool, args ...string) batchRun {
 	t.Helper()
+	return batchCommand(ctx, dir, map[string]string{"DIAL_URL": srv.URL, "DIAL_API_KEY": srv.Key},
+		terminal, args...)
+}
+
+// batchCommand runs dialua batch ARGS with dir for the relative paths and env for the
+// environment.
+func batchCommand(ctx context.Context, dir string, env map[string]string, terminal bool,
+	args ...string) batchRun {
 	var stdout, stderr syncBuf
-	var run batchRun
-	env := batchEnv{
-		Session: func(ctx context.Context, po dial.PoolOptions,
-			fn func(*lualib.DialConfig) int) int {
-			run.pool = po
-			pool := dial.NewPool(po)
-			defer pool.Close()
-			return fn(&lualib.DialConfig{Pool: pool, Default: lualib.ClientConfig{
-				BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1}})
-		},
-		Runtime:  runtime.Config{WorkDir: dir, Stdout: &stdout, Stderr: &stderr},
-		Terminal: terminal,
+	c := newCommand(strings.NewReader(""), &stdout, &stderr,
+		func(k string) string { return env[k] })
+	c.isTerminal = func(any) bool { return terminal }
+	code := c.batch(ctx, &options{}, inDir(dir, args))
+	return batchRun{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// inDir returns args with the script (a first argument that is not a flag) and the values of
+// --input and --output joined to dir when relative: the command resolves them against the
+// process's working directory, which parallel tests cannot change.
+func inDir(dir string, args []string) []string {
+	args = slices.Clone(args)
+	abs := func(i int) {
+		if i < len(args) && !filepath.IsAbs(args[i]) {
+			args[i] = filepath.Join(dir, args[i])
+		}
 	}
-	run.code = batchCommand(ctx, args, &stdout, &stderr, env)
-	run.stdout, run.stderr = stdout.String(), stderr.String()
-	return run
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		abs(0)
+	}
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--input" || a == "--output" {
+			abs(i + 1)
+		}
+	}
+	return args
 }
 
 // writeFile writes content to name in dir.
@@ -96,6 +114,15 @@ func outputLines(t *testing.T, path string) map[string]map[string]any {
 	return out
 }
 
+// A batch's pool opens no more connections than workers, and has a gate, which makes a 429's
+// Retry-After hold back every worker even without --max-rps.
+func TestBatchPool(t *testing.T) {
+	t.Parallel()
+	po := batchPool(batchFlags{jobs: 3})
+	assert.Equal(t, 3, po.MaxConnsPerHost)
+	assert.NotNil(t, po.Gate)
+}
+
 // The example script of the Lua API runs as documented.
 func TestBatchCommandSummarize(t *testing.T) {
 	t.Parallel()
@@ -112,8 +139,6 @@ func TestBatchCommandSummarize(t *testing.T) {
 	require.Equal(t, 0, run.code, run.stderr)
 	assert.Contains(t, run.stderr, "out.jsonl: 3 records: 3 succeeded, 0 failed")
 	assert.Contains(t, run.stderr, "tokens")
-	assert.Equal(t, dial.PoolOptions{MaxConnsPerHost: 2, Gate: run.pool.Gate}, run.pool)
-	assert.NotNil(t, run.pool.Gate, "a gate shares backoffs even without --max-rps")
 
 	out := outputLines(t, filepath.Join(dir, "out.jsonl"))
 	require.Len(t, out, 3)
@@ -234,23 +259,12 @@ func TestBatchCommandFlags(t *testing.T) {
 local prefix = arg[1]
 return function(r) return prefix .. assert(client:ask("echo", r.q)) end`)
 
-	var url string
-	var stdout, stderr syncBuf
-	env := batchEnv{
-		Flags: func(fs *pflag.FlagSet) { fs.StringVar(&url, "url", "", "DIAL URL") },
-		Session: func(ctx context.Context, po dial.PoolOptions,
-			fn func(*lualib.DialConfig) int) int {
-			pool := dial.NewPool(po)
-			defer pool.Close()
-			return fn(&lualib.DialConfig{Pool: pool, Default: lualib.ClientConfig{
-				BaseURL: url, APIKey: srv.Key, MaxRetries: -1}})
-		},
-		Runtime: runtime.Config{WorkDir: dir},
-	}
+	// The --url among the batch's flags wins over the environment's dead address.
+	env := map[string]string{"DIAL_URL": "http://127.0.0.1:1", "DIAL_API_KEY": srv.Key}
 	start := time.Now()
-	code := batchCommand(t.Context(), []string{"s.lua", "--url", srv.URL, "--input", "in.jsonl",
-		"--output", "all.jsonl", "-j", "8", "--max-rps", "40", "--", ">"}, &stdout, &stderr, env)
-	require.Equal(t, 0, code, stderr.String())
+	run := batchCommand(t.Context(), dir, env, false, "s.lua", "--url", srv.URL, "--input",
+		"in.jsonl", "--output", "all.jsonl", "-j", "8", "--max-rps", "40", "--", ">")
+	require.Equal(t, 0, run.code, run.stderr)
 	assert.GreaterOrEqual(t, time.Since(start), 450*time.Millisecond, "20 requests at 40/s")
 	all := outputLines(t, filepath.Join(dir, "all.jsonl"))
 	require.Len(t, all, 20)

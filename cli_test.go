@@ -468,3 +468,13 @@ func TestConnectionFlagsReachTheClient(t *testing.T) {
 	r = cli(t, "--url", srv.URL, "--api-key", srv.Key, "--max-retries", "3", "-e", ask("busy"))
 	assert.Equal(t, "hi\tnil\n", r.stdout, r.stderr)
 }
+
+// TestDefaultNeedsCredentials checks that dial.default() with a --url and no credential says
+// which flags and variables give one.
+func TestDefaultNeedsCredentials(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "--url", "http://127.0.0.1:1", "-e", `require("dial").default()`)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "dial.default: no DIAL credentials are configured (set "+
+		"--api-key or DIAL_API_KEY, or --bearer-token or DIAL_BEARER_TOKEN)")
+}

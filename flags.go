@@ -6,12 +6,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
-
-	"github.com/dialua/dialua/dial"
 )
 
 // chunk is a -e CODE or a -l NAME of the command line.
@@ -60,6 +57,21 @@ func (f switchFlag) Set(s string) error {
 	}
 	*f.p = v
 	return nil
+}
+
+// newFlagSet returns the flag set of a command: the flags define adds, in that order in the
+// help, then -h/--help. Parsing returns errors rather than printing them (the caller reports
+// them as a usage error) and prints no usage (the caller prints the help). Unless
+// interspersed, parsing stops at the first argument that is not a flag (the script's name).
+func newFlagSet(name string, interspersed bool, define func(fs *pflag.FlagSet)) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SetInterspersed(interspersed)
+	fs.SortFlags = false
+	define(fs)
+	boolFlag(fs, new(bool), "help", "h", "show this help")
+	return fs
 }
 
 // boolFlag defines a switchFlag stored in p.
@@ -133,7 +145,7 @@ func (f *sizeFlag) Set(s string) error {
 	return nil
 }
 
-// retriesFlag is a count of retries, unset until a value is given (see value).
+// retriesFlag is a count of retries, told apart from unset (the dial package's default).
 type retriesFlag struct {
 	n   int
 	set bool
@@ -155,44 +167,4 @@ func (r *retriesFlag) Set(s string) error {
 	}
 	r.n, r.set = n, true
 	return nil
-}
-
-// value returns the count, or -1 when unset (the dial package's default).
-func (r *retriesFlag) value() int {
-	if !r.set {
-		return -1
-	}
-	return r.n
-}
-
-// lockedWriter serializes writes to w.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// redactor masks the credentials of secrets in what is written to w, as the dial package
-// masks them in errors. Each write is masked on its own, which covers the one-line writes of
-// error reports, tracebacks and request logs. secrets may grow while the process runs.
-type redactor struct {
-	w       io.Writer
-	secrets *dial.Secrets
-}
-
-func (r *redactor) Write(p []byte) (int, error) {
-	text := string(p)
-	out := p
-	if masked := r.secrets.Redact(text); masked != text {
-		out = []byte(masked)
-	}
-	if _, err := r.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

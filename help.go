@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
@@ -15,7 +14,7 @@ import (
 // text on stdout and exits 0: dialua COMMAND -h, dialua COMMAND --help, dialua -h COMMAND and
 // dialua help COMMAND.
 var commandHelp = map[string]func(*command) string{
-	"run": runHelp, "repl": replHelp, "batch": batchCommandHelp, "serve": serveHelp, "help": helpHelp,
+	"run": runHelp, "repl": replHelp, "batch": batchHelp, "serve": serveHelp, "help": helpHelp,
 }
 
 // help is `dialua help [COMMAND]`.
@@ -40,12 +39,7 @@ func (c *command) help(args []string) int {
 
 // helpFlagSet returns the flags of dialua help: only -h and --help.
 func helpFlagSet() *pflag.FlagSet {
-	fs := pflag.NewFlagSet("dialua help", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.SetInterspersed(false)
-	boolFlag(fs, new(bool), "help", "h", "show this help")
-	return fs
+	return newFlagSet("dialua help", false, func(*pflag.FlagSet) {})
 }
 
 // parse parses args into fs. It returns ok when the command should go on; otherwise the exit
@@ -70,7 +64,7 @@ func helpRequested(fs *pflag.FlagSet) bool {
 
 // flagUsages returns the flag lines of a help text.
 func flagUsages(c *command, name string, top bool) string {
-	return c.flagSet(name, &options{}, top).FlagUsagesWrapped(100)
+	return (&options{}).flagSet(name, top).FlagUsagesWrapped(100)
 }
 
 const environmentHelp = `Environment:
@@ -148,11 +142,6 @@ It prints its URL and the keys it accepts, and serves until Ctrl-C.
 
 Flags:
 ` + fs.FlagUsagesWrapped(100)
-}
-
-// batchCommandHelp is the text of dialua batch --help.
-func batchCommandHelp(*command) string {
-	return batchHelp(batchFlagSet(&batchFlags{}, (&options{}).connectionFlags))
 }
 
 // helpHelp is the text of dialua help --help.

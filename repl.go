@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -51,21 +49,8 @@ func (s *session) repl(ctx context.Context, h *runtime.Host) int {
 
 	// The terminal sends Ctrl-C as SIGINT while a statement runs (the line editor reads it as
 	// a key at the prompt): it interrupts the statement, never the REPL.
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
-	defer func() {
-		signal.Stop(sig)
-		close(sig)
-	}()
-	interrupt := make(chan struct{}, 1)
-	go func() {
-		for range sig {
-			select {
-			case interrupt <- struct{}{}:
-			default:
-			}
-		}
-	}()
+	interrupt, stop := interrupts()
+	defer stop()
 
 	cfg.Input = editor
 	cfg.Interrupt = interrupt

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/dialua/dialua/runtime"
@@ -72,7 +71,7 @@ func (c *command) script(ctx context.Context, o *options, rest, interpreter []st
 // runChunks runs the -e and -l chunks and then the script src named name, if any, stopping at
 // the first failure. Ctrl-C interrupts them.
 func (s *session) runChunks(ctx context.Context, h *runtime.Host, name string, src []byte) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := interruptible(ctx)
 	defer stop()
 	for _, ch := range s.o.chunks {
 		code := ch.text

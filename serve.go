@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
 	"sync"
 	"time"
@@ -20,17 +17,13 @@ import (
 
 // serveFlagSet returns the flags of serve and where they are stored.
 func serveFlagSet() (fs *pflag.FlagSet, addr, config, data *string) {
-	fs = pflag.NewFlagSet("dialua serve", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.SetInterspersed(false)
-	fs.SortFlags = false
-	addr = fs.String("addr", "127.0.0.1:8080",
-		"`ADDRESS` to listen on (host:port; port 0 picks a free one)")
-	config = fs.String("config", "",
-		"emulator configuration `FILE` (JSON); default: the built-in one")
-	data = fs.String("data", "", "keep storage in `DIR`, so files survive a restart")
-	boolFlag(fs, new(bool), "help", "h", "show this help")
+	fs = newFlagSet("dialua serve", false, func(fs *pflag.FlagSet) {
+		addr = fs.String("addr", "127.0.0.1:8080",
+			"`ADDRESS` to listen on (host:port; port 0 picks a free one)")
+		config = fs.String("config", "",
+			"emulator configuration `FILE` (JSON); default: the built-in one")
+		data = fs.String("data", "", "keep storage in `DIR`, so files survive a restart")
+	})
 	return fs, addr, config, data
 }
 
@@ -86,7 +79,7 @@ func (c *command) serve(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stdout, "Storage in %s\n", *data)
 	}
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := interruptible(ctx)
 	defer stop()
 	var inFlight activeConns
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 30 * time.Second, ConnState: inFlight.track}

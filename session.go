@@ -8,8 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
@@ -42,10 +45,7 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 	o.applyEnv(c.getenv)
 	c.secrets.Add(o.apiKey, o.bearerToken)
 	s := &session{c: c, o: o, stderr: c.stderr}
-	def := lualib.ClientConfig{
-		BaseURL: o.url, APIKey: o.apiKey, BearerToken: o.bearerToken, APIVersion: o.apiVersion,
-		Timeout: time.Duration(o.timeout), MaxRetries: o.maxRetries.value(),
-	}
+	baseURL, apiKey, bearerToken := o.url, o.apiKey, o.bearerToken
 	if o.url != "" {
 		if err := checkURL(o.url); err != nil {
 			return c.usageError(err.Error())
@@ -56,7 +56,7 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 			return c.errorf(exitFailure, "starting the embedded emulator: %v", err)
 		}
 		defer stop()
-		def.BaseURL, def.APIKey, def.BearerToken = s.emulatorURL, emulator.DefaultKey, ""
+		baseURL, apiKey, bearerToken = s.emulatorURL, emulator.DefaultKey, ""
 		if !o.quiet && !o.banner {
 			// First, on a line of its own: output that follows cannot split it.
 			fmt.Fprintf(s.stderr, "dialua: no DIAL URL configured; using the embedded emulator at %s\n",
@@ -68,10 +68,15 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 	}
 	p := dial.NewPool(pool)
 	defer p.Close()
-	s.dial = &lualib.DialConfig{Pool: p, Default: def, Secrets: c.secrets}
+	// Every client of the session masks the credentials it knows (one set, which stderr
+	// masks too), and logs with --verbose.
+	var shared []dial.Option
 	if o.verbose {
-		s.dial.Observer = requestLog(s.stderr)
+		shared = append(shared, dial.WithObserver(requestLog(s.stderr)))
 	}
+	s.dial = &lualib.DialConfig{Pool: p, ClientOptions: shared, Secrets: c.secrets,
+		Default: defaultClient(p, baseURL, apiKey, bearerToken,
+			o.clientOptions(append(slices.Clip(shared), dial.WithSecrets(c.secrets))))}
 	if o.usage {
 		s.dial.Usage = &lualib.UsageCounter{}
 		defer s.printUsage()
@@ -80,6 +85,35 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 		s.dial.Progress = progressSink(c.stderr)
 	}
 	return fn(s)
+}
+
+// defaultClient returns the maker of dial.default()'s client: baseURL with the credentials
+// and opts, in pool.
+func defaultClient(pool *dial.Pool, baseURL, apiKey, bearerToken string,
+	opts []dial.Option) func() (*dial.Client, error) {
+	if apiKey != "" {
+		opts = append(opts, dial.WithAPIKey(apiKey))
+	}
+	if bearerToken != "" {
+		opts = append(opts, dial.WithBearerToken(bearerToken))
+	}
+	return func() (*dial.Client, error) {
+		if apiKey == "" && bearerToken == "" {
+			return nil, errors.New("no DIAL credentials are configured (set --api-key or " +
+				"DIAL_API_KEY, or --bearer-token or DIAL_BEARER_TOKEN)")
+		}
+		return pool.NewClient(baseURL, opts...)
+	}
+}
+
+// dialModule is the `dial` module configured by cfg, for runtime.Config.Modules: every state
+// gets its own instance, reaching local files as the host's io library does; all of them
+// share cfg, and so its connection pool.
+func dialModule(cfg *lualib.DialConfig) runtime.Module {
+	return runtime.Module{Name: "dial", Open: func(L *lua.LState, env runtime.ModuleEnv) (runtime.Instance, error) {
+		m := lualib.NewDial(cfg, lualib.LocalFiles{Open: env.OpenFile, Rename: env.Rename, Remove: env.Remove})
+		return runtime.Instance{Loader: m.Loader, AfterRun: m.AfterRun, Closer: m}, nil
+	}}
 }
 
 // checkURL rejects a --url or DIAL_URL that cannot be a DIAL server's root.
@@ -131,21 +165,32 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 	if repl && s.c.isTerminal(s.c.stdin) {
 		stdin = nil
 	}
-	dialCfg := *s.dial
+	cfg := s.c.runtimeConfig(s.o)
+	cfg.Stdin, cfg.Args, cfg.Interpreter = stdin, args, interpreter
 	// Each REPL statement is a run: a stream opened in one is read in the next ones.
-	dialCfg.KeepStreams = repl
-	return runtime.New(runtime.Config{
-		Stdout:      s.c.stdout,
-		Stderr:      s.stderr,
-		Stdin:       stdin,
-		Args:        args,
-		Interpreter: interpreter,
-		Sandbox:     s.o.sandbox,
-		PackagePath: s.c.getenv("LUA_PATH"),
-		MemoryLimit: s.o.memoryLimit(),
-		TimeLimit:   time.Duration(s.o.maxTime),
-		Modules:     []runtime.Module{runtime.DialModule(&dialCfg)},
-	})
+	cfg.Modules = s.modules(repl)
+	return runtime.New(cfg)
+}
+
+// modules is the one list of the Lua modules the session's hosts load besides the built-in
+// json; keepStreams keeps the streams a run opens for the next runs, as the REPL needs.
+func (s *session) modules(keepStreams bool) []runtime.Module {
+	dialCfg := *s.dial
+	dialCfg.KeepStreams = keepStreams
+	return []runtime.Module{dialModule(&dialCfg)}
+}
+
+// runtimeConfig is the configuration of the command's Lua hosts that o and the environment
+// give: output, profile, LUA_PATH and limits. Stderr masks the credentials.
+func (c *command) runtimeConfig(o *options) runtime.Config {
+	return runtime.Config{
+		Stdout:      c.stdout,
+		Stderr:      c.stderr,
+		Sandbox:     o.sandbox,
+		PackagePath: c.getenv("LUA_PATH"),
+		MemoryLimit: o.memoryLimit(),
+		TimeLimit:   time.Duration(o.maxTime),
+	}
 }
 
 // printUsage prints the token usage summed over the session.

@@ -3,6 +3,7 @@ package lualib
 import (
 	"errors"
 	"os"
+	"slices"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -26,7 +27,7 @@ type LocalFiles struct {
 //
 // Handles (clients, pools, files, streams, sessions) are Go values with the Lua methods their
 // lists in dialhandles.go name; data cross as plain tables in DIAL's wire names, through the
-// JSON bridge of this package.
+// JSON bridge of package luabridge.
 type Dial struct {
 	cfg   *DialConfig
 	files LocalFiles
@@ -120,23 +121,10 @@ func (m *Dial) enter(L *lua.LState) func() {
 // same handle on every call in a state.
 func (m *Dial) defaultFn(L *lua.LState) int {
 	if m.defaultClient == nil {
-		d := m.cfg.Default
-		if d.BaseURL == "" {
-			L.RaiseError("dial.default: no DIAL URL is configured (set --url or DIAL_URL)")
+		if m.cfg.Default == nil {
+			L.RaiseError("dial.default: no DIAL connection is configured")
 		}
-		if d.APIKey == "" && d.BearerToken == "" {
-			L.RaiseError("dial.default: no DIAL credentials are configured (set --api-key or DIAL_API_KEY, " +
-				"or --bearer-token or DIAL_BEARER_TOKEN)")
-		}
-		var opts []dial.Option
-		if d.APIKey != "" {
-			opts = append(opts, dial.WithAPIKey(d.APIKey))
-		}
-		if d.BearerToken != "" {
-			opts = append(opts, dial.WithBearerToken(d.BearerToken))
-		}
-		opts = append(opts, m.commonOptions(d.APIVersion, d.Timeout, d.MaxRetries, d.Headers)...)
-		c, err := m.cfg.Pool.NewClient(d.BaseURL, opts...)
+		c, err := m.cfg.Default()
 		if err != nil {
 			L.RaiseError("dial.default: %s", m.errorMessage(err))
 		}
@@ -144,27 +132,6 @@ func (m *Dial) defaultFn(L *lua.LState) int {
 	}
 	L.Push(m.defaultClient)
 	return 1
-}
-
-// commonOptions are the client options shared by dial.default() and dial.client{}.
-func (m *Dial) commonOptions(apiVersion string, timeout time.Duration, maxRetries int, headers map[string]string) []dial.Option {
-	var opts []dial.Option
-	if apiVersion != "" {
-		opts = append(opts, dial.WithAPIVersion(apiVersion))
-	}
-	if timeout > 0 {
-		opts = append(opts, dial.WithTimeout(timeout))
-	}
-	if maxRetries >= 0 {
-		opts = append(opts, dial.WithMaxRetries(maxRetries))
-	}
-	for k, v := range headers {
-		opts = append(opts, dial.WithHeader(k, v))
-	}
-	if m.cfg.Observer != nil {
-		opts = append(opts, dial.WithObserver(m.cfg.Observer))
-	}
-	return append(opts, dial.WithSecrets(m.secrets))
 }
 
 // clientFn is dial.client{…}: a client of the shared pool.
@@ -189,7 +156,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 	if o.t.RawGetString("api_key") == lua.LNil && o.t.RawGetString("bearer_token") == lua.LNil {
 		L.ArgError(n, "no credentials: set api_key, bearer_token, or a credential function")
 	}
-	var opts []dial.Option
+	opts := append(slices.Clone(m.cfg.ClientOptions), dial.WithSecrets(m.secrets))
 	for _, cred := range []struct {
 		key    string
 		static func(string) dial.Option
@@ -226,7 +193,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 	default:
 		L.ArgError(n, "option 'headers' must be a table")
 	}
-	opts = append(opts, m.commonOptions(o.str("api_version"), time.Duration(timeout*float64(time.Second)),
+	opts = append(opts, scriptOptions(o.str("api_version"), time.Duration(timeout*float64(time.Second)),
 		retries, headers)...)
 	c, err := p.NewClient(base, opts...)
 	if err != nil {
@@ -234,6 +201,25 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 	}
 	L.Push(m.newClient(L, c))
 	return 1
+}
+
+// scriptOptions are the client options of a dial.client{} table's api_version, timeout,
+// max_retries and headers; zero values (negative maxRetries) leave the dial defaults.
+func scriptOptions(apiVersion string, timeout time.Duration, maxRetries int, headers map[string]string) []dial.Option {
+	var opts []dial.Option
+	if apiVersion != "" {
+		opts = append(opts, dial.WithAPIVersion(apiVersion))
+	}
+	if timeout > 0 {
+		opts = append(opts, dial.WithTimeout(timeout))
+	}
+	if maxRetries >= 0 {
+		opts = append(opts, dial.WithMaxRetries(maxRetries))
+	}
+	for k, v := range headers {
+		opts = append(opts, dial.WithHeader(k, v))
+	}
+	return opts
 }
 
 // poolFn is dial.pool{max_connections = n}: a pool of its own, closed with the state.

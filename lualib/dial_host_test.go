@@ -2,6 +2,7 @@ package lualib_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	lua "github.com/yuin/gopher-lua"
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator/emulatortest"
@@ -23,7 +25,7 @@ import (
 func dialConfig(srv *emulatortest.Server, pool *dial.Pool) *lualib.DialConfig {
 	return &lualib.DialConfig{
 		Pool:    pool,
-		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1},
+		Default: func() (*dial.Client, error) { return pool.NewClient(srv.URL, dial.WithAPIKey(srv.Key)) },
 		Usage:   &lualib.UsageCounter{},
 	}
 }
@@ -32,10 +34,18 @@ func dialConfig(srv *emulatortest.Server, pool *dial.Pool) *lualib.DialConfig {
 func newHost(t testing.TB, cfg *lualib.DialConfig, out io.Writer) *runtime.Host {
 	t.Helper()
 	h, err := runtime.New(runtime.Config{Stdout: out, WorkDir: t.TempDir(),
-		Modules: []runtime.Module{runtime.DialModule(cfg)}})
+		Modules: []runtime.Module{dialModule(cfg)}})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	return h
+}
+
+// dialModule is the dial module of cfg, for runtime.Config.Modules, as the command wires it.
+func dialModule(cfg *lualib.DialConfig) runtime.Module {
+	return runtime.Module{Name: "dial", Open: func(L *lua.LState, env runtime.ModuleEnv) (runtime.Instance, error) {
+		m := lualib.NewDial(cfg, lualib.LocalFiles{Open: env.OpenFile, Rename: env.Rename, Remove: env.Remove})
+		return runtime.Instance{Loader: m.Loader, AfterRun: m.AfterRun, Closer: m}, nil
+	}}
 }
 
 // signalWriter collects what is written to it and closes written at the first write.
@@ -105,21 +115,17 @@ func TestConcurrentScriptsShareConnections(t *testing.T) {
 	// to the idle list; MaxConnsPerHost bounds the open ones, as the CLI configures it.
 	pool := dial.NewPool(dial.PoolOptions{MaxConnsPerHost: scripts})
 	defer pool.Close()
-	rp, err := runtime.NewPool(runtime.Config{WorkDir: t.TempDir(),
-		Modules: []runtime.Module{runtime.DialModule(dialConfig(srv, pool))}}, scripts)
-	require.NoError(t, err)
-	defer rp.Close()
+	cfg := dialConfig(srv, pool)
 	script := fmt.Sprintf(`
 		local client = require("dial").default()
 		for i = 1, %d do assert(client:ask("echo", "request " .. i)) end`, requests)
 	var wg sync.WaitGroup
 	errs := make([]error, scripts)
 	for i := range scripts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = rp.Run(t.Context(), fmt.Sprintf("script%d.lua", i), strings.NewReader(script))
-		}()
+		h := newHost(t, cfg, io.Discard) // a state of its own, as each batch worker has
+		wg.Go(func() {
+			errs[i] = h.Run(t.Context(), fmt.Sprintf("script%d.lua", i), strings.NewReader(script))
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -133,18 +139,20 @@ func TestConcurrentScriptsShareConnections(t *testing.T) {
 	assert.LessOrEqual(t, srv.Connections(), 2*scripts, "the scripts share keep-alive connections")
 }
 
-func TestDefaultNeedsURLAndCredentials(t *testing.T) {
+// dial.default() raises the error of the host's Default, or says there is none.
+func TestDefaultReportsTheHostsError(t *testing.T) {
 	t.Parallel()
 	pool := dial.NewPool(dial.PoolOptions{})
 	defer pool.Close()
 	for _, tc := range []struct {
-		cfg  lualib.ClientConfig
+		def  func() (*dial.Client, error)
 		want string
 	}{
-		{lualib.ClientConfig{}, "no DIAL URL is configured (set --url or DIAL_URL)"},
-		{lualib.ClientConfig{BaseURL: "http://127.0.0.1:1"}, "set --api-key or DIAL_API_KEY"},
+		{nil, "dial.default: no DIAL connection is configured"},
+		{func() (*dial.Client, error) { return nil, errors.New("set --api-key") },
+			"dial.default: set --api-key"},
 	} {
-		h := newHost(t, &lualib.DialConfig{Pool: pool, Default: tc.cfg}, io.Discard)
+		h := newHost(t, &lualib.DialConfig{Pool: pool, Default: tc.def}, io.Discard)
 		err := h.RunString(t.Context(), `require("dial").default()`)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), tc.want)

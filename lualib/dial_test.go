@@ -12,7 +12,6 @@ import (
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
-	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/lualib/luatest"
 	"github.com/dialua/dialua/runtime"
 )
@@ -65,12 +64,8 @@ func newDialState(t *testing.T) *lua.LState {
 	srv.Handle("POST /openai/deployments/garbage/chat/completions", emulatortest.JSON(200, `{"choices": [`))
 	pool := dial.NewPool(dial.PoolOptions{})
 	t.Cleanup(func() { pool.Close() })
-	dcfg := &lualib.DialConfig{
-		Pool:    pool,
-		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1},
-		Usage:   &lualib.UsageCounter{},
-	}
-	h, err := runtime.New(runtime.Config{WorkDir: t.TempDir(), Modules: []runtime.Module{runtime.DialModule(dcfg)}})
+	h, err := runtime.New(runtime.Config{WorkDir: t.TempDir(),
+		Modules: []runtime.Module{dialModule(dialConfig(srv, pool))}})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	L := h.State()

@@ -9,6 +9,7 @@ import (
 	luar "layeh.com/gopher-luar"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // applicationsHandle is client.applications: custom applications stored under
@@ -46,7 +47,7 @@ func (a *applicationsHandle) Get(L *luar.LState) int {
 func (a *applicationsHandle) Delete(L *luar.LState) int {
 	m := a.cl.m
 	defer m.enter(L.LState)()
-	if err := a.cl.c.DeleteCustomApplication(Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
+	if err := a.cl.c.DeleteCustomApplication(luabridge.Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
 		return m.fail(L.LState, err)
 	}
 	L.Push(lua.LTrue)
@@ -95,7 +96,7 @@ func (a *applicationsHandle) Wait(L *luar.LState) int {
 		}
 		interval = time.Duration(n * float64(time.Second))
 	}
-	app, err := a.cl.c.WaitApplication(Context(L.LState), url, interval)
+	app, err := a.cl.c.WaitApplication(luabridge.Context(L.LState), url, interval)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
@@ -105,7 +106,7 @@ func (a *applicationsHandle) Wait(L *luar.LState) int {
 // callPush runs call on the URL argument and pushes its result as plain tables.
 func callPush[T any](m *Dial, L *luar.LState, call func(context.Context, string, ...dial.CallOption) (T, error)) int {
 	defer m.enter(L.LState)()
-	v, err := call(Context(L.LState), L.CheckString(1))
+	v, err := call(luabridge.Context(L.LState), L.CheckString(1))
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
@@ -128,7 +129,7 @@ func saveTyped[T any](m *Dial, L *luar.LState, what string,
 	save func(context.Context, string, T, ...dial.CallOption) (*dial.FileMetadata, error)) int {
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
-	raw, err := ToJSON(L.LState, L.CheckTable(2))
+	raw, err := luabridge.ToJSON(L.LState, L.CheckTable(2))
 	if err != nil {
 		L.ArgError(2, err.Error())
 	}
@@ -136,7 +137,7 @@ func saveTyped[T any](m *Dial, L *luar.LState, what string,
 	if err := json.Unmarshal(raw, &v); err != nil {
 		L.ArgError(2, what+" table expected: "+err.Error())
 	}
-	meta, err := save(Context(L.LState), url, v, conditions(optionsArg(L.LState, 3, "if_match", "if_none_match"))...)
+	meta, err := save(luabridge.Context(L.LState), url, v, conditions(optionsArg(L.LState, 3, "if_match", "if_none_match"))...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
@@ -148,7 +149,7 @@ func saveTyped[T any](m *Dial, L *luar.LState, what string,
 func getTyped[T any](m *Dial, L *luar.LState,
 	get func(context.Context, string, ...dial.CallOption) (*T, string, error)) int {
 	defer m.enter(L.LState)()
-	v, etag, err := get(Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match", "if_none_match"))...)
+	v, etag, err := get(luabridge.Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match", "if_none_match"))...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}

@@ -12,6 +12,7 @@ import (
 	luar "layeh.com/gopher-luar"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // clientHandle is the handle of a DIAL client: dial.default(), dial.client{…}, pool:client{…}.
@@ -46,13 +47,13 @@ func (c *clientHandle) BaseURL(L *luar.LState) int {
 // listing pushes the result of a listing call as an array of plain tables.
 func (c *clientHandle) listing(L *luar.LState, list func(context.Context, ...dial.CallOption) ([]dial.Deployment, error)) int {
 	defer c.m.enter(L.LState)()
-	ds, err := list(Context(L.LState))
+	ds, err := list(luabridge.Context(L.LState))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
-	t := MarkArray(L.LState, L.CreateTable(len(ds), 0))
+	t := luabridge.MarkArray(L.LState, L.CreateTable(len(ds), 0))
 	for _, d := range ds {
-		v, err := FromJSON(L.LState, d.Raw)
+		v, err := luabridge.FromJSON(L.LState, d.Raw)
 		if err != nil {
 			return c.m.fail(L.LState, errors.Join(dial.ErrParse, err))
 		}
@@ -65,7 +66,7 @@ func (c *clientHandle) listing(L *luar.LState, list func(context.Context, ...dia
 // one pushes the result of a call that gets one deployment, model or application by id.
 func (c *clientHandle) one(L *luar.LState, get func(context.Context, string, ...dial.CallOption) (*dial.Deployment, error)) int {
 	defer c.m.enter(L.LState)()
-	d, err := get(Context(L.LState), L.CheckString(1))
+	d, err := get(luabridge.Context(L.LState), L.CheckString(1))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -91,7 +92,7 @@ func (c *clientHandle) Application(L *luar.LState) int { return c.one(L, c.c.Get
 // deployment's custom_fields.configuration, or nil when it has none.
 func (c *clientHandle) DeploymentConfiguration(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
-	raw, err := c.c.DeploymentConfiguration(Context(L.LState), L.CheckString(1))
+	raw, err := c.c.DeploymentConfiguration(luabridge.Context(L.LState), L.CheckString(1))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -105,7 +106,7 @@ func (c *clientHandle) DeploymentConfiguration(L *luar.LState) int {
 // UserInfo is client:user_info(): roles and project (API key) or user claims (token).
 func (c *clientHandle) UserInfo(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
-	raw, err := c.c.UserInfo(Context(L.LState))
+	raw, err := c.c.UserInfo(luabridge.Context(L.LState))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -115,7 +116,7 @@ func (c *clientHandle) UserInfo(L *luar.LState) int {
 // home pushes one of the caller's storage roots.
 func (c *clientHandle) home(L *luar.LState, get func(context.Context) (string, error)) int {
 	defer c.m.enter(L.LState)()
-	s, err := get(Context(L.LState))
+	s, err := get(luabridge.Context(L.LState))
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -199,7 +200,7 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 	if _, ok := body.RawGetString("messages").(*lua.LTable); !ok {
 		L.ArgError(n, where+"'messages' must be a table of messages")
 	}
-	raw, err := ToJSON(L, body)
+	raw, err := luabridge.ToJSON(L, body)
 	if err != nil {
 		L.ArgError(n, where+err.Error())
 	}
@@ -234,7 +235,7 @@ func (m *Dial) countUsageTable(v lua.LValue) {
 
 // decodeResponse decodes a response body into Lua values and counts its usage.
 func (m *Dial) decodeResponse(L *lua.LState, raw []byte) (lua.LValue, error) {
-	v, err := FromJSON(L, raw)
+	v, err := luabridge.FromJSON(L, raw)
 	if err != nil {
 		return nil, errors.Join(dial.ErrParse, err)
 	}
@@ -267,7 +268,7 @@ func (c *clientHandle) chat(L *lua.LState, call chatCall) int {
 	if call.stream || call.onChunk != nil {
 		return c.chatStream(L, call)
 	}
-	raw, err := c.c.ChatRaw(Context(L), call.deployment, call.body, call.opts...)
+	raw, err := c.c.ChatRaw(luabridge.Context(L), call.deployment, call.body, call.opts...)
 	if err != nil {
 		return c.m.fail(L, err)
 	}
@@ -276,7 +277,7 @@ func (c *clientHandle) chat(L *lua.LState, call chatCall) int {
 
 // chatStream runs a streamed chat on this thread and pushes the merged response.
 func (c *clientHandle) chatStream(L *lua.LState, call chatCall) int {
-	s, err := c.c.ChatStreamRaw(Context(L), call.deployment, call.body, call.opts...)
+	s, err := c.c.ChatStreamRaw(luabridge.Context(L), call.deployment, call.body, call.opts...)
 	if err != nil {
 		return c.m.fail(L, err)
 	}
@@ -290,7 +291,7 @@ func (c *clientHandle) chatStream(L *lua.LState, call chatCall) int {
 		if call.onChunk == nil {
 			continue
 		}
-		v, err := FromJSON(L, chunk.Raw)
+		v, err := luabridge.FromJSON(L, chunk.Raw)
 		if err != nil {
 			return c.m.fail(L, errors.Join(dial.ErrParse, err))
 		}
@@ -308,7 +309,7 @@ func (c *clientHandle) chatStream(L *lua.LState, call chatCall) int {
 	if err := s.Err(); err != nil {
 		n := c.m.fail(L, err)
 		if jerr == nil && merged != nil {
-			if partial, perr := FromJSON(L, merged); perr == nil {
+			if partial, perr := luabridge.FromJSON(L, merged); perr == nil {
 				L.Get(-1).(*lua.LTable).RawSetString("partial", partial)
 			}
 		}
@@ -336,7 +337,7 @@ func (c *clientHandle) Ask(L *luar.LState) int {
 	default:
 		L.ArgError(3, "options table expected")
 	}
-	msgs := MarkArray(L.LState, L.NewTable())
+	msgs := luabridge.MarkArray(L.LState, L.NewTable())
 	if system := req.RawGetString("system"); system != lua.LNil {
 		msgs.Append(message(L.LState, "system", system))
 		req.RawSetString("system", lua.LNil)
@@ -395,7 +396,7 @@ func (c *clientHandle) Stream(L *luar.LState) int {
 	if call.onChunk != nil {
 		L.ArgError(1, "'on_chunk' belongs to client:chat; client:stream is an iterator")
 	}
-	ctx, cancel := Context(L.LState), context.CancelFunc(func() {})
+	ctx, cancel := luabridge.Context(L.LState), context.CancelFunc(func() {})
 	if c.m.cfg.KeepStreams {
 		// The stream outlives the run; each read is tied to the run doing it (see next).
 		ctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -437,7 +438,7 @@ func (s *streamHandle) next(L *lua.LState) int {
 	}
 	if s.m.cfg.KeepStreams {
 		// Interrupting the run doing the read (Ctrl-C) stops a stream that outlives its run.
-		defer context.AfterFunc(Context(L), s.cancel)()
+		defer context.AfterFunc(luabridge.Context(L), s.cancel)()
 	}
 	if !s.s.Next() {
 		err := s.s.Err()
@@ -454,7 +455,7 @@ func (s *streamHandle) next(L *lua.LState) int {
 		s.close()
 		L.Error(s.m.errorTable(L, err), 1)
 	}
-	v, err := FromJSON(L, chunk.Raw)
+	v, err := luabridge.FromJSON(L, chunk.Raw)
 	if err != nil {
 		s.close()
 		L.Error(s.m.errorTable(L, errors.Join(dial.ErrParse, err)), 1)
@@ -514,11 +515,11 @@ func (c *clientHandle) Embeddings(L *luar.LState) int {
 	if deployment == "" {
 		L.ArgError(1, "'deployment' is required")
 	}
-	raw, err := ToJSON(L.LState, body)
+	raw, err := luabridge.ToJSON(L.LState, body)
 	if err != nil {
 		L.ArgError(1, err.Error())
 	}
-	resp, err := c.c.EmbeddingsRaw(Context(L.LState), deployment, raw, opts...)
+	resp, err := c.c.EmbeddingsRaw(luabridge.Context(L.LState), deployment, raw, opts...)
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -552,29 +553,20 @@ func (c *clientHandle) ChatMany(L *luar.LState) int {
 		err error
 	}
 	results := make([]result, n)
-	d := &dispatcher{calls: make(chan func())}
-	ctx := context.WithValue(Context(L.LState), dispatchKey{}, d)
-	done := make(chan struct{}, n)
-	sem := make(chan struct{}, concurrency)
-	go func() {
+	luabridge.Offload(L.LState, func(ctx context.Context) {
+		sem := make(chan struct{}, concurrency)
+		var wg sync.WaitGroup
 		for i := range calls {
 			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; done <- struct{}{} }()
+			wg.Go(func() {
+				defer func() { <-sem }()
 				raw, err := c.c.ChatRaw(ctx, calls[i].deployment, calls[i].body, calls[i].opts...)
 				results[i] = result{raw, err}
-			}()
+			})
 		}
-	}()
-	for finished := 0; finished < n; {
-		select {
-		case f := <-d.calls:
-			f()
-		case <-done:
-			finished++
-		}
-	}
-	out := MarkArray(L.LState, L.CreateTable(n, 0))
+		wg.Wait()
+	})
+	out := luabridge.MarkArray(L.LState, L.CreateTable(n, 0))
 	for _, r := range results {
 		item := L.NewTable()
 		if r.err != nil {
@@ -590,27 +582,8 @@ func (c *clientHandle) ChatMany(L *luar.LState) int {
 	return 1
 }
 
-// dispatchKey marks the context of requests made off the Lua thread (chat_many), carrying the
-// dispatcher that runs Lua calls back on it.
-type dispatchKey struct{}
-
-// dispatcher runs functions on the Lua thread for goroutines that must not touch the state.
-type dispatcher struct{ calls chan func() }
-
-// do runs f on the Lua thread and waits for it, or gives up when ctx ends.
-func (d *dispatcher) do(ctx context.Context, f func()) error {
-	finished := make(chan struct{})
-	select {
-	case d.calls <- func() { f(); close(finished) }:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	<-finished
-	return nil
-}
-
 // credential adapts a Lua credential function to the dial package: it runs on the Lua thread
-// before each attempt (dispatched there when the request runs elsewhere) and may return
+// before each attempt (through luabridge.OnThread when the request runs elsewhere) and may return
 // token, seconds to cache the token that long.
 func (m *Dial) credential(fn *lua.LFunction) dial.CredentialFunc {
 	var (
@@ -629,13 +602,8 @@ func (m *Dial) credential(fn *lua.LFunction) dial.CredentialFunc {
 			ttl   time.Duration
 			err   error
 		)
-		call := func() { token, ttl, err = m.callCredential(fn) }
-		if d, ok := ctx.Value(dispatchKey{}).(*dispatcher); ok {
-			if derr := d.do(ctx, call); derr != nil {
-				return "", derr
-			}
-		} else {
-			call()
+		if terr := luabridge.OnThread(ctx, func() { token, ttl, err = m.callCredential(fn) }); terr != nil {
+			return "", terr
 		}
 		if err != nil {
 			return "", err

@@ -3,28 +3,31 @@ package lualib
 import (
 	"io"
 	"sync"
-	"time"
 
 	"github.com/dialua/dialua/dial"
 )
 
 // DialConfig configures the `dial` module of every state in a process. One DialConfig is
-// shared by all the states (all hosts of a pool, the REPL, the batch workers); it is read-only
-// once a module uses it, except through its Usage counter.
+// shared by all the states (all the workers of a batch, the REPL); it is read-only once a
+// module uses it, except through its Usage counter.
 type DialConfig struct {
 	// Pool is the connection pool every client a script creates draws from, unless the
 	// script makes its own with dial.pool{}. Required.
 	Pool *dial.Pool
-	// Default is what dial.default() connects to.
-	Default ClientConfig
-	// Observer, when not nil, is given to every client (dial.WithObserver): it sees every
-	// HTTP attempt, retry and stream end, without credentials.
-	Observer *dial.Observer
+	// Default makes the client dial.default() returns. It is called at the first
+	// dial.default() of each state, on that state's goroutine; an error is raised as
+	// "dial.default: " and its message. Nil makes dial.default() raise that no DIAL
+	// connection is configured.
+	Default func() (*dial.Client, error)
+	// ClientOptions are given to every client a script makes (dial.client{}, pool:client{}),
+	// before the script's own settings: the host's observer (dial.WithObserver) for
+	// --verbose. Default's client takes its options from the host directly.
+	ClientOptions []dial.Option
 	// Secrets is shared by every client the module makes (dial.WithSecrets): it learns the
 	// keys and tokens given to dial.client{} and pool:client{} and the values credential
 	// functions return, and each client and the module's error messages mask all of them. The
-	// host masks them in its own output with Secrets.Redact. When nil, each state's module
-	// keeps a set of its own.
+	// host masks them in its own output with Secrets.Redact, and gives the same set to
+	// Default's client. When nil, each state's module keeps a set of its own.
 	Secrets *dial.Secrets
 	// Usage, when not nil, sums the token usage of every chat and embeddings response.
 	Usage *UsageCounter
@@ -38,26 +41,6 @@ type DialConfig struct {
 	// stream:close() or when the state is closed. Otherwise the end of the run that opened
 	// a stream closes it.
 	KeepStreams bool
-}
-
-// ClientConfig is the connection of dial.default(): the flags and environment of the CLI.
-type ClientConfig struct {
-	// BaseURL is the DIAL server root, such as "https://dial.example.com". Empty makes
-	// dial.default() fail with a message saying no DIAL URL is configured.
-	BaseURL string
-	// APIKey and BearerToken are the credentials; at least one is needed.
-	APIKey, BearerToken string
-	// APIVersion is the api-version of chat and embeddings requests; empty uses the dial
-	// package's default.
-	APIVersion string
-	// Timeout bounds connecting and, for streams, the wait for the next chunk; zero uses the
-	// dial package's default.
-	Timeout time.Duration
-	// MaxRetries is the number of retries after a failed attempt; negative uses the dial
-	// package's default.
-	MaxRetries int
-	// Headers are sent with every request (X-CONVERSATION-ID, X-JOB-TITLE, …).
-	Headers map[string]string
 }
 
 // UsageCounter sums token usage over a run. It is safe for concurrent use; the zero value is ready.

@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // Error kinds of the err table, as README.md lists them (Lua API reference, Conventions).
@@ -140,7 +141,7 @@ func (m *Dial) fail(L *lua.LState, err error) int {
 
 // pushJSON pushes raw decoded as plain Lua values, or fails with a parse error.
 func (m *Dial) pushJSON(L *lua.LState, raw []byte) int {
-	v, err := FromJSON(L, raw)
+	v, err := luabridge.FromJSON(L, raw)
 	if err != nil {
 		return m.fail(L, errors.Join(dial.ErrParse, err))
 	}

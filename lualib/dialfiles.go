@@ -14,6 +14,7 @@ import (
 	luar "layeh.com/gopher-luar"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // filesHandle is client.files: DIAL file storage. URLs are "files/<bucket>/<path>" or absolute on
@@ -90,7 +91,7 @@ func (f *filesHandle) Upload(L *luar.LState) int {
 	if ct != "" {
 		opts = append(opts, dial.ContentType(ct))
 	}
-	meta, err := f.cl.c.UploadFile(Context(L.LState), url, body, opts...)
+	meta, err := f.cl.c.UploadFile(luabridge.Context(L.LState), url, body, opts...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
@@ -131,7 +132,7 @@ func (f *filesHandle) Download(L *luar.LState) int {
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
 	o := optionsArg(L.LState, 2, "to", "if_match", "if_none_match")
-	dl, err := f.cl.c.DownloadFile(Context(L.LState), url, conditions(o)...)
+	dl, err := f.cl.c.DownloadFile(luabridge.Context(L.LState), url, conditions(o)...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
@@ -199,7 +200,7 @@ func (m *Dial) metadata(L *luar.LState, get metadataFunc) int {
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
 	opts := pageOptions(optionsArg(L.LState, 2, "limit", "token", "recursive"))
-	meta, err := get(Context(L.LState), url, opts...)
+	meta, err := get(luabridge.Context(L.LState), url, opts...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
@@ -248,7 +249,7 @@ func (m *Dial) list(L *luar.LState, get metadataFunc) int {
 			if token != "" {
 				opts = append(opts[:len(opts):len(opts)], dial.PageToken(token))
 			}
-			meta, err := get(Context(L), url, opts...)
+			meta, err := get(luabridge.Context(L), url, opts...)
 			if err != nil {
 				done = true
 				L.Error(m.errorTable(L, err), 1)
@@ -277,7 +278,7 @@ func (f *filesHandle) transfer(L *luar.LState, op func(ctx context.Context, src,
 	if o.boolean("overwrite") {
 		opts = append(opts, dial.Overwrite(true))
 	}
-	if err := op(Context(L.LState), src, dst, opts...); err != nil {
+	if err := op(luabridge.Context(L.LState), src, dst, opts...); err != nil {
 		return m.fail(L.LState, err)
 	}
 	L.Push(lua.LTrue)
@@ -295,7 +296,7 @@ func (f *filesHandle) Delete(L *luar.LState) int {
 	m := f.cl.m
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
-	if err := f.cl.c.DeleteFile(Context(L.LState), url, conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
+	if err := f.cl.c.DeleteFile(luabridge.Context(L.LState), url, conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
 		return m.fail(L.LState, err)
 	}
 	L.Push(lua.LTrue)

@@ -27,7 +27,8 @@ func TestSecretsLearnScriptCredentials(t *testing.T) {
 	pool := dial.NewPool(dial.PoolOptions{})
 	defer pool.Close()
 	dc := dialConfig(srv, pool)
-	dc.Secrets = &dial.Secrets{}
+	secrets := &dial.Secrets{}
+	dc.Secrets = secrets
 	var out strings.Builder
 	h := newHost(t, dc, &out)
 	require.NoError(t, h.RunString(t.Context(), `
@@ -41,5 +42,5 @@ func TestSecretsLearnScriptCredentials(t *testing.T) {
 		print(msg, err.message)`))
 	assert.Equal(t, "dial: POST /dial/openai/deployments/leaky/chat/completions: error during stream: token "+
 		dial.Redacted+" revoked\ttoken "+dial.Redacted+" revoked\n", out.String())
-	assert.Equal(t, dial.Redacted+" "+dial.Redacted, dc.Secrets.Redact(scriptKey+" "+funcToken))
+	assert.Equal(t, dial.Redacted+" "+dial.Redacted, secrets.Redact(scriptKey+" "+funcToken))
 }

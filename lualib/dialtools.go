@@ -11,6 +11,7 @@ import (
 	luar "layeh.com/gopher-luar"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // callbacks runs Lua callbacks (tool functions, on_chunk) from inside a Go call that must not
@@ -41,7 +42,7 @@ func (cb *callbacks) onChunk(fn *lua.LFunction) func(dial.ChatChunk) bool {
 		return nil
 	}
 	return func(chunk dial.ChatChunk) bool {
-		v, err := FromJSON(cb.L, chunk.Raw)
+		v, err := luabridge.FromJSON(cb.L, chunk.Raw)
 		if err == nil {
 			v, err = cb.call(fn, v)
 		}
@@ -103,7 +104,7 @@ func (cb *callbacks) readTools(n int, v lua.LValue) []dial.ToolFunction {
 		}
 		var params any
 		if p := spec.RawGetString("parameters"); p != lua.LNil {
-			raw, err := ToJSON(L, p)
+			raw, err := luabridge.ToJSON(L, p)
 			if err != nil {
 				L.ArgError(n, "tool '"+string(name)+"': parameters: "+err.Error())
 			}
@@ -120,7 +121,7 @@ func (cb *callbacks) readTools(n int, v lua.LValue) []dial.ToolFunction {
 // value; a raise becomes the tool's error answer.
 func (cb *callbacks) tool(fn *lua.LFunction) dial.ToolFunc {
 	return func(_ context.Context, args json.RawMessage) (any, error) {
-		v, err := FromJSON(cb.L, args)
+		v, err := luabridge.FromJSON(cb.L, args)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +133,7 @@ func (cb *callbacks) tool(fn *lua.LFunction) dial.ToolFunc {
 			}
 			return nil, err
 		}
-		raw, err := ToJSON(cb.L, res)
+		raw, err := luabridge.ToJSON(cb.L, res)
 		if err != nil {
 			return nil, err
 		}
@@ -185,11 +186,11 @@ func (c *clientHandle) Run(L *luar.LState) int {
 	if _, ok := body.RawGetString("messages").(*lua.LTable); !ok {
 		L.ArgError(1, "'messages' must be a table of messages")
 	}
-	raw, err := ToJSON(L.LState, body)
+	raw, err := luabridge.ToJSON(L.LState, body)
 	if err != nil {
 		L.ArgError(1, err.Error())
 	}
-	res, err := c.c.RunToolsRaw(Context(L.LState), deployment, raw, tools, opts)
+	res, err := c.c.RunToolsRaw(luabridge.Context(L.LState), deployment, raw, tools, opts)
 	cb.reraise()
 	return m.pushRun(L.LState, res, err)
 }
@@ -199,11 +200,11 @@ func (c *clientHandle) Run(L *luar.LState) int {
 func (m *Dial) pushRun(L *lua.LState, res *dial.RunResult, err error) int {
 	var history lua.LValue = lua.LNil
 	if res != nil {
-		h, herr := FromGo(L, res.Messages)
+		h, herr := luabridge.FromGo(L, res.Messages)
 		if herr != nil {
 			return m.fail(L, errors.Join(dial.ErrParse, herr))
 		}
-		history = MarkArray(L, h.(*lua.LTable))
+		history = luabridge.MarkArray(L, h.(*lua.LTable))
 	}
 	if err == nil && res.Response != nil {
 		var merged json.RawMessage
@@ -253,7 +254,7 @@ func (c *clientHandle) Session(L *luar.LState) int {
 		s.maxSteps = int(n)
 	}
 	s.tools = t.RawGetString("tools")
-	raw, err := ToJSON(L.LState, MarkObject(L.LState, extra))
+	raw, err := luabridge.ToJSON(L.LState, luabridge.MarkObject(L.LState, extra))
 	if err != nil {
 		L.ArgError(1, err.Error())
 	}
@@ -266,7 +267,7 @@ func (c *clientHandle) Session(L *luar.LState) int {
 func (c *clientHandle) LoadSession(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	url := L.CheckString(1)
-	ds, err := c.c.LoadSession(Context(L.LState), url)
+	ds, err := c.c.LoadSession(luabridge.Context(L.LState), url)
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
@@ -299,7 +300,7 @@ func (s *sessionHandle) Say(L *luar.LState) int {
 		opts.MaxSteps = int(n)
 	}
 	s.s.Tools = cb.readTools(1, s.tools)
-	res, err := s.s.Say(Context(L.LState), text, opts)
+	res, err := s.s.Say(luabridge.Context(L.LState), text, opts)
 	cb.reraise()
 	if err != nil {
 		return s.m.pushRun(L.LState, res, err)
@@ -318,11 +319,11 @@ func (s *sessionHandle) Say(L *luar.LState) int {
 
 // Messages is session:messages(): the history (without the system prompt) as a list.
 func (s *sessionHandle) Messages(L *luar.LState) int {
-	v, err := FromGo(L.LState, s.s.Messages)
+	v, err := luabridge.FromGo(L.LState, s.s.Messages)
 	if err != nil {
 		return s.m.fail(L.LState, errors.Join(dial.ErrParse, err))
 	}
-	L.Push(MarkArray(L.LState, v.(*lua.LTable)))
+	L.Push(luabridge.MarkArray(L.LState, v.(*lua.LTable)))
 	return 1
 }
 
@@ -339,7 +340,7 @@ func (s *sessionHandle) Save(L *luar.LState) int {
 	if len(opts) == 0 && !o.boolean("force") && s.s.ETag != "" && s.s.Client.SameStorageURL(url, s.url) {
 		opts = append(opts, dial.IfMatch(s.s.ETag))
 	}
-	if _, err := s.s.Save(Context(L.LState), url, opts...); err != nil {
+	if _, err := s.s.Save(luabridge.Context(L.LState), url, opts...); err != nil {
 		return s.m.fail(L.LState, err)
 	}
 	s.url = url
@@ -380,7 +381,7 @@ func (p *promptsHandle) Get(L *luar.LState) int {
 func (p *promptsHandle) Delete(L *luar.LState) int {
 	m := p.cl.m
 	defer m.enter(L.LState)()
-	if err := p.cl.c.DeletePrompt(Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
+	if err := p.cl.c.DeletePrompt(luabridge.Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
 		return m.fail(L.LState, err)
 	}
 	L.Push(lua.LTrue)
@@ -404,7 +405,7 @@ func (m *Dial) template(L *lua.LState) int {
 	text := L.CheckString(1)
 	vars := map[string]any{}
 	if t := L.OptTable(2, nil); t != nil && t.Len() == 0 {
-		v, err := ToGo(L, t)
+		v, err := luabridge.ToGo(L, t)
 		if err != nil {
 			L.ArgError(2, err.Error())
 		}

@@ -14,7 +14,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // BatchOptions configures [RunBatch]. Relative paths are resolved against Config.WorkDir (the
@@ -51,12 +51,6 @@ type BatchOptions struct {
 	// when the run ends. Results reach the file with one write each as soon as they are
 	// known, so a killed process loses none of them; the fsync guards against a system crash.
 	SyncInterval time.Duration
-	// Dial, when not nil, is the configuration of the `dial` module, added to Config.Modules so
-	// that every worker's state shares its connection pool. Build the pool with
-	// dial.PoolOptions.MaxConnsPerHost = Workers to open no more connections than workers, and
-	// with a gate (dial.PoolOptions.Gate, dial.NewRateGate) to cap the request rate and make a
-	// 429's Retry-After hold back every worker. The summary reports the tokens its Usage counts.
-	Dial *lualib.DialConfig
 	// Redact, when not nil, masks the error results: every string of an error record (its
 	// message, traceback and the fields of an error table, keys included) is written as
 	// Redact returns it. The CLI masks credentials with it, as on stderr.
@@ -97,9 +91,6 @@ type BatchSummary struct {
 	// Abandoned counts the records that were running when the run was canceled and whose
 	// result was not written; a later run does them.
 	Abandoned int
-	// Responses, PromptTokens, CompletionTokens and TotalTokens are the token usage counted by
-	// BatchOptions.Dial.Usage during the run (zero without one).
-	Responses, PromptTokens, CompletionTokens, TotalTokens int64
 	// Elapsed is the duration of the run.
 	Elapsed time.Duration
 }
@@ -119,7 +110,9 @@ func (s BatchSummary) AnyFailed() bool { return s.Failed+s.SkippedFailed > 0 }
 // otherwise, before any record runs). That function is then called with each record on one of
 // opts.Workers workers; each worker keeps its state (a [Host] made from cfg) for all its
 // records, so what the script sets up at load time (clients, caches, globals) is made once per
-// worker. All workers share cfg.Cache and the connection pool of opts.Dial.
+// worker. All workers share cfg.Cache and what cfg.Modules share (such as a connection pool:
+// one that opens no more connections than opts.Workers, and a rate gate that holds back every
+// worker after a 429, keep a run polite).
 //
 // Each record has a key: the "id" member of a JSONL object when it is a string or a number
 // (kept as that JSON type), else the record's line number, or the file name for a folder.
@@ -167,18 +160,7 @@ func RunBatch(ctx context.Context, cfg Config, opts BatchOptions) (BatchSummary,
 	if err := b.prepare(&sum); err != nil {
 		return sum, err
 	}
-	var usage *lualib.UsageCounter
-	var r0, p0, c0, t0 int64
-	if opts.Dial != nil && opts.Dial.Usage != nil {
-		usage = opts.Dial.Usage
-		r0, p0, c0, t0 = usage.Totals()
-	}
 	err = b.run(ctx, start, &sum)
-	if usage != nil {
-		r, p, c, t := usage.Totals()
-		sum.Responses, sum.PromptTokens, sum.CompletionTokens, sum.TotalTokens =
-			r-r0, p-p0, c-c0, t-t0
-	}
 	sum.Elapsed = time.Since(start)
 	return sum, err
 }
@@ -299,9 +281,6 @@ type job struct {
 func (b *batch) run(ctx context.Context, start time.Time, sum *BatchSummary) error {
 	if b.cfg.Cache == nil {
 		b.cfg.Cache = NewChunkCache(0)
-	}
-	if b.opts.Dial != nil {
-		b.cfg.Modules = append(append([]Module(nil), b.cfg.Modules...), DialModule(b.opts.Dial))
 	}
 	syncEvery := b.opts.SyncInterval
 	if syncEvery == 0 {
@@ -575,7 +554,7 @@ func (w *batchWorker) run(ctx context.Context, rec batchRecord) (r result, ok bo
 // value returns the Lua value a record is passed to the function as.
 func (rec batchRecord) value(L *lua.LState) (lua.LValue, error) {
 	if rec.data != nil {
-		v, err := lualib.FromJSON(L, rec.data)
+		v, err := luabridge.FromJSON(L, rec.data)
 		if err != nil {
 			return nil, fmt.Errorf("record %d: %w", rec.pos, err)
 		}
@@ -613,7 +592,7 @@ func recordResult(L *lua.LState, v, msg, e lua.LValue) ([]byte, map[string]any) 
 		}
 		return nil, fail
 	}
-	out, err := lualib.ToJSON(L, v)
+	out, err := luabridge.ToJSON(L, v)
 	if err != nil {
 		return nil, map[string]any{"kind": "output",
 			"message": "cannot write the result as JSON: " + err.Error()}
@@ -657,7 +636,7 @@ func raisedError(L *lua.LState, err error) map[string]any {
 // tableFields converts an error table to its fields; ok is false when it is not an object
 // that converts to JSON.
 func tableFields(L *lua.LState, t *lua.LTable) (map[string]any, bool) {
-	g, err := lualib.ToGo(L, t)
+	g, err := luabridge.ToGo(L, t)
 	if err != nil {
 		return nil, false
 	}
@@ -675,7 +654,7 @@ func outputLine(key string, out []byte) []byte {
 	return append(line, "}\n"...)
 }
 
-// redactStrings returns v, a value of [lualib.ToGo]'s kinds, with every string in it, map
+// redactStrings returns v, a value of [luabridge.ToGo]'s kinds, with every string in it, map
 // keys included, replaced by what redact returns for it.
 func redactStrings(v any, redact func(string) string) any {
 	switch v := v.(type) {

@@ -130,9 +130,10 @@ return function(r) return assert(client:ask("echo", r.text)) end`
 	before := srv.Connections()
 	stop := heapPeak()
 	start := time.Now()
-	sum, err := runtime.RunBatch(b.Context(), runtime.Config{WorkDir: dir},
+	sum, err := runtime.RunBatch(b.Context(),
+		runtime.Config{WorkDir: dir, Modules: []runtime.Module{dialModule(dc)}},
 		runtime.BatchOptions{Script: "ask.lua", Source: []byte(script), Input: "in.jsonl",
-			Output: "out.jsonl", Workers: benchWorkers, Dial: dc,
+			Output: "out.jsonl", Workers: benchWorkers,
 			Progress: func(p runtime.BatchProgress) {
 				if p.Done == p.Total/2 { // the live heap halfway, after a collection
 					goruntime.GC()

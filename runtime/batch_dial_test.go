@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	lua "github.com/yuin/gopher-lua"
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
@@ -34,8 +35,22 @@ func dialConfig(t testing.TB, srv *emulatortest.Server, opts dial.PoolOptions) *
 	t.Helper()
 	pool := dial.NewPool(opts)
 	t.Cleanup(func() { pool.Close() })
+	return newDialConfig(pool, srv.URL, srv.Key)
+}
+
+// newDialConfig returns the dial module configuration whose dial.default() connects to url
+// with key, through pool.
+func newDialConfig(pool *dial.Pool, url, key string) *lualib.DialConfig {
 	return &lualib.DialConfig{Pool: pool, Usage: &lualib.UsageCounter{},
-		Default: lualib.ClientConfig{BaseURL: srv.URL, APIKey: srv.Key, MaxRetries: -1}}
+		Default: func() (*dial.Client, error) { return pool.NewClient(url, dial.WithAPIKey(key)) }}
+}
+
+// dialModule is the dial module of cfg, for Config.Modules, as the command wires it.
+func dialModule(cfg *lualib.DialConfig) runtime.Module {
+	return runtime.Module{Name: "dial", Open: func(L *lua.LState, env runtime.ModuleEnv) (runtime.Instance, error) {
+		m := lualib.NewDial(cfg, lualib.LocalFiles{Open: env.OpenFile, Rename: env.Rename, Remove: env.Remove})
+		return runtime.Instance{Loader: m.Loader, AfterRun: m.AfterRun, Closer: m}, nil
+	}}
 }
 
 // writeTexts writes a JSONL input of n records {"id": i, "text": "question i"} plus extra.
@@ -65,14 +80,16 @@ func TestBatchDial(t *testing.T) {
 	dir := t.TempDir()
 	writeTexts(t, dir, 200, `{"id":"bad","text":"x","deployment":"forbidden"}`)
 	dc := dialConfig(t, srv, dial.PoolOptions{MaxConnsPerHost: 4})
-	sum, err := runtime.RunBatch(t.Context(), runtime.Config{WorkDir: dir}, runtime.BatchOptions{
-		Script: "ask.lua", Source: []byte(askScript), Input: "in.jsonl", Output: "out.jsonl",
-		Workers: 4, Dial: dc})
+	sum, err := runtime.RunBatch(t.Context(),
+		runtime.Config{WorkDir: dir, Modules: []runtime.Module{dialModule(dc)}},
+		runtime.BatchOptions{Script: "ask.lua", Source: []byte(askScript), Input: "in.jsonl",
+			Output: "out.jsonl", Workers: 4})
 	require.NoError(t, err)
 	assert.Equal(t, 200, sum.Succeeded)
 	assert.Equal(t, 1, sum.Failed)
-	assert.Equal(t, int64(200), sum.Responses)
-	assert.Positive(t, sum.TotalTokens)
+	responses, _, _, total := dc.Usage.Totals()
+	assert.Equal(t, int64(200), responses)
+	assert.Positive(t, total)
 	// At most 4 are open at once (MaxConnsPerHost); on a loaded machine Go's transport replaces
 	// a connection whose request write it cannot confirm within 50 ms, so the total accepted
 	// may pass 4. One per request would be 201.
@@ -119,10 +136,11 @@ func TestBatchSharedBackoff(t *testing.T) {
 local client = dial.default()
 local t = require("testutil")
 return function(r) t.sleep(5) return assert(client:ask("echo", r.text)) end`
-	cfg := runtime.Config{WorkDir: dir, Modules: []runtime.Module{testutilModule()}}
+	cfg := runtime.Config{WorkDir: dir, Modules: []runtime.Module{testutilModule(),
+		dialModule(dialConfig(t, srv, dial.PoolOptions{Gate: dial.NewRateGate(0)}))}}
 	sum, err := runtime.RunBatch(t.Context(), cfg, runtime.BatchOptions{
 		Script: "s.lua", Source: []byte(script), Input: "in.jsonl", Output: "out.jsonl",
-		Workers: 4, Dial: dialConfig(t, srv, dial.PoolOptions{Gate: dial.NewRateGate(0)})})
+		Workers: 4})
 	require.NoError(t, err)
 	assert.Equal(t, 60, sum.Succeeded)
 
@@ -145,9 +163,11 @@ func TestBatchMaxRate(t *testing.T) {
 	dir := t.TempDir()
 	writeTexts(t, dir, 21)
 	start := time.Now()
-	sum, err := runtime.RunBatch(t.Context(), runtime.Config{WorkDir: dir}, runtime.BatchOptions{
-		Script: "ask.lua", Source: []byte(askScript), Input: "in.jsonl", Output: "out.jsonl",
-		Workers: 8, Dial: dialConfig(t, srv, dial.PoolOptions{Gate: dial.NewRateGate(50)})})
+	dc := dialConfig(t, srv, dial.PoolOptions{Gate: dial.NewRateGate(50)})
+	sum, err := runtime.RunBatch(t.Context(),
+		runtime.Config{WorkDir: dir, Modules: []runtime.Module{dialModule(dc)}},
+		runtime.BatchOptions{Script: "ask.lua", Source: []byte(askScript), Input: "in.jsonl",
+			Output: "out.jsonl", Workers: 8})
 	require.NoError(t, err)
 	assert.Equal(t, 21, sum.Succeeded)
 	assert.GreaterOrEqual(t, time.Since(start), 380*time.Millisecond, "21 requests at 50/s")

@@ -18,7 +18,6 @@ import (
 
 	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator/emulatortest"
-	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/runtime"
 )
 
@@ -60,8 +59,7 @@ func runChild(spec string) int {
 			Gate: dial.NewRateGate(0)})
 		defer pool.Close()
 		opts.Source = []byte(killDialScript)
-		opts.Dial = &lualib.DialConfig{Pool: pool,
-			Default: lualib.ClientConfig{BaseURL: c.URL, APIKey: c.Key, MaxRetries: -1}}
+		cfg.Modules = append(cfg.Modules, dialModule(newDialConfig(pool, c.URL, c.Key)))
 	}
 	if _, err := runtime.RunBatch(context.Background(), cfg, opts); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 	"github.com/dialua/dialua/runtime"
 )
 
@@ -33,8 +33,8 @@ func testutilModule() runtime.Module {
 				defer timer.Stop()
 				select {
 				case <-timer.C:
-				case <-lualib.Context(L).Done():
-					L.RaiseError("sleep: %v", lualib.Context(L).Err())
+				case <-luabridge.Context(L).Done():
+					L.RaiseError("sleep: %v", luabridge.Context(L).Err())
 				}
 				return 0
 			},

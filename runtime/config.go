@@ -7,15 +7,15 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 )
 
-// Config configures a [Host] or a [Pool]. It is plain data, built in one place from flags; the
+// Config configures a [Host], or the workers of [RunBatch]. It is plain data, built in one place from flags; the
 // zero value is a trusted host with no output, empty input, no arguments, the process's
 // current directory as working directory and the built-in modules.
 type Config struct {
 	// Stdout receives print, io.write and io.stdout. Nil discards. Hosts that run at the same
-	// time (a Pool) share it, so it must then be safe for concurrent use; each print call is
+	// time (the workers of a batch) share it, so it must then be safe for concurrent use; each print call is
 	// one Write.
 	Stdout io.Writer
 	// Stderr receives io.stderr and the standard error of commands run by os.execute and
@@ -23,7 +23,7 @@ type Config struct {
 	Stderr io.Writer
 	// Stdin is read by io.read, io.lines(), io.stdin and loadfile() without a name. Nil reads
 	// as empty. Each host reads it through a buffer of its own, so hosts that run at the same
-	// time (a Pool) interleave reads unpredictably: give a Pool a nil Stdin.
+	// time interleave reads unpredictably: give a batch a nil Stdin.
 	Stdin io.Reader
 	// Args are the script's arguments: arg[1..n] and the ... of the main chunk. arg[0] is the
 	// script's name as given to Run or RunFile.
@@ -53,8 +53,8 @@ type Config struct {
 	// them with require. Names must be unique, also against the built-in ones.
 	Modules []Module
 	// Cache holds compiled chunks. Hosts that share one skip compiling a script or module
-	// another host compiled. Nil gives each Host a cache of its own; a Pool made with a nil
-	// Cache shares one cache among its hosts.
+	// another host compiled. Nil gives each Host a cache of its own; the workers of a
+	// [RunBatch] with a nil Cache share one.
 	Cache *ChunkCache
 	// MemoryLimit caps the Go heap, in bytes, during a run: when a sample of the heap (taken
 	// every few milliseconds) passes it, the run stops with a [*LimitError], and string.rep,
@@ -129,6 +129,6 @@ func Preload(name string, loader lua.LGFunction) Module {
 // builtinModules is the one list of modules every host has, before Config.Modules.
 func builtinModules() []Module {
 	return []Module{
-		Preload("json", lualib.JSON{}.Loader),
+		Preload("json", luabridge.JSON{}.Loader),
 	}
 }

@@ -32,7 +32,7 @@
 // context (L.Context()) is derived from it for the length of the run, so a canceled or expired
 // context stops a busy loop at its next instruction. gopher-lua does not interrupt a Go function,
 // so every Go function that waits must watch the context itself; modules get it with
-// [lualib.Context].
+// [luabridge.Context].
 //
 // # Errors
 //

@@ -12,7 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// ErrClosed is returned by the methods of a closed [Host] or [Pool].
+// ErrClosed is returned by the methods of a closed [Host].
 var ErrClosed = errors.New("runtime: closed")
 
 // State sizes. The registry (the Lua data stack) starts small, because every state and every
@@ -26,12 +26,13 @@ const (
 )
 
 // Host runs Lua scripts in one LState with the libraries it opened on purpose (see the
-// package documentation). Scripts run one after another in the same state; [Host.Reset]
-// restores the globals between unrelated scripts.
+// package documentation). Scripts run one after another in the same state, which keeps what
+// each leaves (globals, loaded modules), as the REPL's statements and a batch worker's records
+// need.
 //
 // A Host is not safe for concurrent use: its state may be used by one goroutine at a time, and
 // every Lua callback a module makes must happen on the goroutine that is running the host.
-// [Pool] hands hosts to many goroutines that way.
+// Scripts run at the same time on hosts of their own, as [RunBatch]'s workers do.
 type Host struct {
 	cfg     Config
 	workDir string
@@ -43,7 +44,6 @@ type Host struct {
 	stderr  io.Writer
 	io      *ioLib
 	modules []Instance
-	snap    snapshot
 
 	running  bool
 	cancel   context.CancelFunc // cancels the current run; set while running
@@ -131,7 +131,6 @@ func New(cfg Config) (*Host, error) {
 		h.modules = append(h.modules, inst)
 		h.L.PreloadModule(m.Name, inst.Loader)
 	}
-	h.snap = takeSnapshot(h.L)
 	return h, nil
 }
 
@@ -304,21 +303,6 @@ func (h *Host) setPath(L *lua.LState, dir string) {
 	}
 }
 
-// Reset returns the state to how [New] left it, for running an unrelated script next: it
-// restores the globals, the library tables, package.loaded and package.preload (entries added
-// are removed, entries changed or removed are put back), closes the files scripts left open and
-// points io.input and io.output back at the standard streams. It does not undo changes inside
-// other tables, such as a metatable set on strings, and module instances keep their state.
-func (h *Host) Reset() {
-	if h.L == nil || h.running {
-		return
-	}
-	h.snap.restore()
-	h.io.reset()
-	h.setPath(h.L, ".")
-	h.L.SetTop(0)
-}
-
 // Close closes the files scripts left open, the module instances (their Closers, in reverse
 // order) and the state. It is idempotent and returns the errors of the closers.
 func (h *Host) Close() error {
@@ -340,58 +324,4 @@ func (h *Host) Close() error {
 		errs = append(errs, h.fs.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// snapshot is a shallow copy of the tables a script commonly changes. It is kept as pairs,
-// which are cheap to take when a host is created; restoring builds the lookup it needs.
-type snapshot []tableCopy
-
-type tableCopy struct {
-	t     *lua.LTable
-	pairs []lua.LValue // key, value, key, value, …
-}
-
-func takeSnapshot(L *lua.LState) snapshot {
-	g := L.G.Global
-	tables := []*lua.LTable{g}
-	g.ForEach(func(_, v lua.LValue) {
-		if t, ok := v.(*lua.LTable); ok && t != g {
-			tables = append(tables, t)
-		}
-	})
-	if pkg, ok := g.RawGetString("package").(*lua.LTable); ok {
-		for _, name := range []string{"loaded", "preload"} {
-			if t, ok := pkg.RawGetString(name).(*lua.LTable); ok {
-				tables = append(tables, t)
-			}
-		}
-	}
-	snap := make(snapshot, 0, len(tables))
-	for _, t := range tables {
-		c := tableCopy{t: t, pairs: make([]lua.LValue, 0, 64)}
-		t.ForEach(func(k, v lua.LValue) { c.pairs = append(c.pairs, k, v) })
-		snap = append(snap, c)
-	}
-	return snap
-}
-
-func (s snapshot) restore() {
-	for _, c := range s {
-		keep := make(map[lua.LValue]bool, len(c.pairs)/2)
-		for i := 0; i < len(c.pairs); i += 2 {
-			keep[c.pairs[i]] = true
-		}
-		var extra []lua.LValue
-		c.t.ForEach(func(k, _ lua.LValue) {
-			if !keep[k] {
-				extra = append(extra, k)
-			}
-		})
-		for _, k := range extra {
-			c.t.RawSet(k, lua.LNil)
-		}
-		for i := 0; i < len(c.pairs); i += 2 {
-			c.t.RawSet(c.pairs[i], c.pairs[i+1])
-		}
-	}
 }

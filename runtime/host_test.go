@@ -15,7 +15,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 	"github.com/dialua/dialua/runtime"
 )
 
@@ -173,7 +173,7 @@ func TestRequireFindsModulesNextToTheScript(t *testing.T) {
 }
 
 // TestPackagePath checks that Config.PackagePath replaces package.path as LUA_PATH does in lua,
-// with ";;" standing for the default path, also after Reset.
+// with ";;" standing for the default path.
 func TestPackagePath(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -188,11 +188,6 @@ func TestPackagePath(t *testing.T) {
 	sep := string(filepath.Separator)
 	def := "scripts" + sep + "?.lua;scripts" + sep + "?" + sep + "init.lua"
 	assert.Equal(t, "vendored\thelper\tvendor/?.lua;"+def+";last/?.lua\n", out.String())
-
-	h.Reset()
-	out.Reset()
-	require.NoError(t, h.RunString(t.Context(), `print(package.path)`))
-	assert.Equal(t, "vendor/?.lua;."+sep+"?.lua;."+sep+"?"+sep+"init.lua;last/?.lua\n", out.String())
 
 	out.Reset()
 	h = newHost(t, runtime.Config{Stdout: &out, WorkDir: dir, PackagePath: "vendor/?.lua"})
@@ -330,8 +325,8 @@ func waitModule() runtime.Module {
 	return runtime.Preload("wait", func(L *lua.LState) int {
 		L.Push(L.NewFunction(func(L *lua.LState) int {
 			select {
-			case <-lualib.Context(L).Done():
-				L.Push(lua.LString(lualib.Context(L).Err().Error()))
+			case <-luabridge.Context(L).Done():
+				L.Push(lua.LString(luabridge.Context(L).Err().Error()))
 			case <-time.After(10 * time.Second):
 				L.Push(lua.LString("not canceled"))
 			}
@@ -446,19 +441,6 @@ func TestModules(t *testing.T) {
 			return runtime.Instance{}, errors.New("no")
 		}}}})
 	assert.ErrorContains(t, err, "module x: no")
-}
-
-func TestResetRestoresGlobals(t *testing.T) {
-	t.Parallel()
-	var out bytes.Buffer
-	h := newHost(t, runtime.Config{Stdout: &out})
-	require.NoError(t, h.RunString(t.Context(), `
-		X = 1; print = nil; string.shout = string.upper; package.preload.m = function() return 1 end
-		require("m"); require("json")`))
-	h.Reset()
-	require.NoError(t, h.RunString(t.Context(), `
-		print(X, string.shout, package.loaded.m, package.preload.m, package.loaded.json)`))
-	assert.Equal(t, "nil\tnil\tnil\tnil\tnil\n", out.String())
 }
 
 func TestDoForCallersThatDriveTheState(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // The io library of a host. It follows Lua 5.1 (with the 5.2 additions "*L", formats without
@@ -172,11 +172,6 @@ func (lib *ioLib) closeAll() error {
 		delete(lib.tracked, f)
 	}
 	return errors.Join(errs...)
-}
-
-func (lib *ioLib) reset() {
-	_ = lib.closeAll()
-	lib.input, lib.output = lib.stdin, lib.stdout
 }
 
 // checkFile returns the open file at stack index n.
@@ -591,7 +586,7 @@ func (lib *ioLib) ioTmpfile(L *lua.LState) int {
 func (lib *ioLib) ioPopen(L *lua.LState) int {
 	line := L.CheckString(1)
 	mode := L.OptString(2, "r")
-	cmd := lib.h.shell(lualib.Context(L), line)
+	cmd := lib.h.shell(luabridge.Context(L), line)
 	cmd.Stderr = lib.h.stderr
 	f := &luaFile{name: "process", cmd: cmd}
 	switch mode {

@@ -13,7 +13,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // openLibs opens the standard libraries of the host's profile and replaces the functions that
@@ -268,7 +268,7 @@ func (h *Host) osExecute(L *lua.LState) int {
 		L.Push(lua.LNumber(1))
 		return 1
 	}
-	cmd := h.shell(lualib.Context(L), L.CheckString(1))
+	cmd := h.shell(luabridge.Context(L), L.CheckString(1))
 	cmd.Stdout, cmd.Stderr = h.stdout, h.stderr
 	L.Push(lua.LNumber(exitStatus(cmd.Run())))
 	return 1

@@ -8,7 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // Limits of Pretty: deeper tables print as {…}, and a table with more entries prints its first
@@ -54,7 +54,7 @@ func (p *printer) format(v lua.LValue, depth, indent int) string {
 		}
 		return p.table(v, depth, indent)
 	case *lua.LUserData:
-		if lualib.IsNull(v) {
+		if luabridge.IsNull(v) {
 			return "json.null"
 		}
 		if s, ok := p.tostring(v); ok {

@@ -1,4 +1,4 @@
-package lualib_test
+package luabridge_test
 
 import (
 	"path/filepath"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 	"github.com/dialua/dialua/lualib/luatest"
 )
 
@@ -28,6 +28,6 @@ func TestLua(t *testing.T) {
 func newState(t *testing.T) *lua.LState {
 	L := lua.NewState(lua.Options{RegistryMaxSize: 1 << 22, RegistryGrowStep: 1 << 16})
 	t.Cleanup(L.Close)
-	L.PreloadModule("json", lualib.JSON{}.Loader)
+	L.PreloadModule("json", luabridge.JSON{}.Loader)
 	return L
 }

@@ -1,4 +1,4 @@
-package lualib
+package luabridge
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package lualib_test
+package luabridge_test
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/lualib"
+	"github.com/dialua/dialua/luabridge"
 )
 
 // eval returns the value of a Lua expression.
@@ -60,9 +60,9 @@ func TestFromGo(t *testing.T) {
 			t.Parallel()
 			L := lua.NewState()
 			defer L.Close()
-			v, err := lualib.FromGo(L, tc.in)
+			v, err := luabridge.FromGo(L, tc.in)
 			require.NoError(t, err)
-			out, err := lualib.ToJSON(L, v)
+			out, err := luabridge.ToJSON(L, v)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, string(out))
 		})
@@ -73,9 +73,9 @@ func TestFromGoErrors(t *testing.T) {
 	t.Parallel()
 	L := lua.NewState()
 	defer L.Close()
-	_, err := lualib.FromGo(L, json.Number("1e999"))
+	_, err := luabridge.FromGo(L, json.Number("1e999"))
 	assert.EqualError(t, err, "json: number 1e999 is out of range")
-	_, err = lualib.FromGo(L, make(chan int))
+	_, err = luabridge.FromGo(L, make(chan int))
 	assert.ErrorContains(t, err, "json: json: unsupported type")
 }
 
@@ -94,7 +94,7 @@ func TestFromJSONErrors(t *testing.T) {
 		"\xef\xbb\xbf1": "json: invalid character 'ï' looking for beginning of value (byte 1)",
 	}
 	for in, want := range cases {
-		_, err := lualib.FromJSON(L, []byte(in))
+		_, err := luabridge.FromJSON(L, []byte(in))
 		assert.EqualError(t, err, want, "input %q", in)
 	}
 }
@@ -103,14 +103,14 @@ func TestToGo(t *testing.T) {
 	t.Parallel()
 	L := lua.NewState()
 	defer L.Close()
-	L.PreloadModule("json", lualib.JSON{}.Loader)
+	L.PreloadModule("json", luabridge.JSON{}.Loader)
 	v := eval(t, L, `(function()
 		local json = require("json")
 		local shared = {1.5, json.null}
 		return {n = 3, f = 0.25, s = "x", b = false, null = json.null, list = shared, again = shared,
 			empty = {}, arr = json.array(), obj = json.object({[1] = "one"})}
 	end)()`)
-	got, err := lualib.ToGo(L, v)
+	got, err := luabridge.ToGo(L, v)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{
 		"n": int64(3), "f": 0.25, "s": "x", "b": false, "null": nil,
@@ -128,9 +128,9 @@ func TestToGo(t *testing.T) {
 		`{["\255"] = 1}`:  "json: string is not valid UTF-8 (byte 1 of 1) (at [\"\\xff\"])",
 		`{ {{x = 1/0}} }`: "json: cannot encode +Inf (at [1][1].x)",
 	} {
-		_, err := lualib.ToGo(L, eval(t, L, expr))
+		_, err := luabridge.ToGo(L, eval(t, L, expr))
 		assert.EqualError(t, err, want, expr)
-		_, err = lualib.ToJSON(L, eval(t, L, expr))
+		_, err = luabridge.ToJSON(L, eval(t, L, expr))
 		assert.EqualError(t, err, want, expr)
 	}
 }
@@ -139,25 +139,25 @@ func TestNullAndMarkers(t *testing.T) {
 	t.Parallel()
 	L := lua.NewState()
 	defer L.Close()
-	null := lualib.Null(L)
-	assert.Same(t, null, lualib.Null(L), "one sentinel per state")
-	assert.True(t, lualib.IsNull(null))
-	assert.False(t, lualib.IsNull(lua.LNil))
-	assert.False(t, lualib.IsNull(L.NewUserData()))
+	null := luabridge.Null(L)
+	assert.Same(t, null, luabridge.Null(L), "one sentinel per state")
+	assert.True(t, luabridge.IsNull(null))
+	assert.False(t, luabridge.IsNull(lua.LNil))
+	assert.False(t, luabridge.IsNull(L.NewUserData()))
 
 	other := lua.NewState()
 	defer other.Close()
-	assert.NotSame(t, null, lualib.Null(other))
+	assert.NotSame(t, null, luabridge.Null(other))
 
-	arr := lualib.MarkArray(L, L.NewTable())
-	obj := lualib.MarkObject(L, L.NewTable())
-	out, err := lualib.ToJSON(L, L.NewTable())
+	arr := luabridge.MarkArray(L, L.NewTable())
+	obj := luabridge.MarkObject(L, L.NewTable())
+	out, err := luabridge.ToJSON(L, L.NewTable())
 	require.NoError(t, err)
 	assert.Equal(t, "{}", string(out))
-	out, err = lualib.ToJSON(L, arr)
+	out, err = luabridge.ToJSON(L, arr)
 	require.NoError(t, err)
 	assert.Equal(t, "[]", string(out))
-	out, err = lualib.ToJSON(L, obj)
+	out, err = luabridge.ToJSON(L, obj)
 	require.NoError(t, err)
 	assert.Equal(t, "{}", string(out))
 }
@@ -176,9 +176,9 @@ func TestWireFixturesRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			L := lua.NewState()
 			defer L.Close()
-			v, err := lualib.FromJSON(L, data)
+			v, err := luabridge.FromJSON(L, data)
 			require.NoError(t, err)
-			out, err := lualib.ToJSONIndent(L, v, "  ")
+			out, err := luabridge.ToJSONIndent(L, v, "  ")
 			require.NoError(t, err)
 			assert.JSONEq(t, string(data), string(out))
 		})
@@ -193,7 +193,7 @@ func BenchmarkFromJSON(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := lualib.FromJSON(L, data); err != nil {
+		if _, err := luabridge.FromJSON(L, data); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -204,11 +204,11 @@ func BenchmarkToJSON(b *testing.B) {
 	require.NoError(b, err)
 	L := lua.NewState()
 	defer L.Close()
-	v, err := lualib.FromJSON(L, data)
+	v, err := luabridge.FromJSON(L, data)
 	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := lualib.ToJSON(L, v); err != nil {
+		if _, err := luabridge.ToJSON(L, v); err != nil {
 			b.Fatal(err)
 		}
 	}
