@@ -3,6 +3,7 @@ package dial
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 )
 
@@ -36,4 +37,26 @@ func (c *Client) UserLimits(ctx context.Context, opts ...CallOption) (json.RawMe
 // used dropped (GET /v1/user/usage).
 func (c *Client) UserUsage(ctx context.Context, opts ...CallOption) (json.RawMessage, error) {
 	return c.getRaw(ctx, http.MethodGet, "v1/user/usage", nil, opts)
+}
+
+// DeploymentUsage returns the caller's use of one deployment against its limits: its entry in
+// [Client.UserLimits], whose cost figures are the deployment's own attributed spend (DIAL has
+// no per-deployment usage endpoint). A deployment that is not listed there (an application, or
+// one the caller may not use) matches [ErrNotFound].
+func (c *Client) DeploymentUsage(ctx context.Context, deployment string, opts ...CallOption) (json.RawMessage, error) {
+	raw, err := c.UserLimits(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	var all struct {
+		Deployments map[string]json.RawMessage `json:"deployments"`
+	}
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, parseError(http.MethodGet, c.base.Path+"v1/user/limits", err)
+	}
+	stats, ok := all.Deployments[deployment]
+	if !ok {
+		return nil, fmt.Errorf("dial: GET %sv1/user/limits: deployment %q is not listed: %w", c.base.Path, deployment, ErrNotFound)
+	}
+	return stats, nil
 }

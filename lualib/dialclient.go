@@ -22,6 +22,8 @@ type Client struct {
 	Files *Files
 	// Prompts is client.prompts, the prompts storage operations.
 	Prompts *Prompts
+	// Conversations is client.conversations, the conversations storage operations.
+	Conversations *Conversations
 
 	m *Dial
 	c *dial.Client
@@ -31,6 +33,7 @@ func (m *Dial) newClient(c *dial.Client) *Client {
 	cl := &Client{m: m, c: c}
 	cl.Files = &Files{cl: cl}
 	cl.Prompts = &Prompts{cl: cl}
+	cl.Conversations = &Conversations{cl: cl}
 	return cl
 }
 
@@ -149,11 +152,11 @@ type chatCall struct {
 }
 
 // controlKeys are the request keys the module consumes instead of sending.
-var controlKeys = map[string]bool{"deployment": true, "stream": true, "on_chunk": true, "api_version": true}
+var controlKeys = map[string]bool{"deployment": true, "stream": true, "on_chunk": true, "api_version": true, "headers": true}
 
 // readChat reads the request table v, given as argument n (where labels the request in
 // error messages: "" for a request on its own, "request 3: " in a list). Every key other than
-// deployment, stream, on_chunk and api_version goes to DIAL as it is.
+// deployment, stream, on_chunk, api_version and headers goes to DIAL as it is.
 func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCall {
 	t, ok := v.(*lua.LTable)
 	if !ok {
@@ -192,6 +195,8 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 				L.ArgError(n, where+"'api_version' must be a string")
 			}
 			call.opts = append(call.opts, dial.APIVersion(string(s)))
+		case "headers":
+			call.opts = append(call.opts, headerOptions(L, n, where, v)...)
 		}
 	})
 	if call.deployment == "" {
@@ -473,8 +478,8 @@ func (s *Stream) Response(L *luar.LState) int {
 	return s.m.pushJSON(L.LState, merged)
 }
 
-// Embeddings is client:embeddings{deployment = …, input = …}: every key but deployment and
-// api_version is sent as it is.
+// Embeddings is client:embeddings{deployment = …, input = …}: every key but deployment,
+// api_version and headers is sent as it is.
 func (c *Client) Embeddings(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	t := L.CheckTable(1)
@@ -487,6 +492,8 @@ func (c *Client) Embeddings(L *luar.LState) int {
 			deployment = lua.LVAsString(v)
 		case "api_version":
 			opts = append(opts, dial.APIVersion(lua.LVAsString(v)))
+		case "headers":
+			opts = append(opts, headerOptions(L.LState, 1, "", v)...)
 		default:
 			body.RawSet(k, v)
 		}

@@ -141,7 +141,7 @@ func (cb *callbacks) tool(fn *lua.LFunction) dial.ToolFunc {
 
 // runControlKeys are the keys of client:run{} the module consumes.
 var runControlKeys = map[string]bool{"deployment": true, "tools": true, "max_steps": true, "on_chunk": true,
-	"stream": true, "api_version": true}
+	"stream": true, "api_version": true, "headers": true}
 
 // Run is client:run{deployment, messages, tools = {name = {description, parameters, fn}},
 // max_steps, on_chunk, …}: the tool-call loop. It returns the final response and the whole
@@ -178,6 +178,7 @@ func (c *Client) Run(L *luar.LState) int {
 	if v := o.str("api_version"); v != "" {
 		opts.CallOptions = append(opts.CallOptions, dial.APIVersion(v))
 	}
+	opts.CallOptions = append(opts.CallOptions, o.headers()...)
 	opts.OnChunk = cb.onChunk(o.function("on_chunk"))
 	opts.Stream = o.boolean("stream") || opts.OnChunk != nil
 	tools = cb.readTools(1, t.RawGetString("tools"))
