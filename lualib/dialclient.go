@@ -213,16 +213,18 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 	return call
 }
 
-// countUsage adds a response's usage to the run's total; nil counts nothing.
-func (m *Dial) countUsage(u *dial.Usage) {
+// countUsage adds a response's usage from deployment on c to the run's total; nil counts
+// nothing.
+func (m *Dial) countUsage(c *dial.Client, deployment string, u *dial.Usage) {
 	if m.cfg.Usage != nil && u != nil {
 		m.cfg.Usage.Add(int64(u.PromptTokens), int64(u.CompletionTokens), int64(u.TotalTokens))
+		m.cfg.Usage.addFor(c, deployment, int64(u.PromptTokens), int64(u.CompletionTokens))
 	}
 }
 
-// countUsageTable adds the usage member of a response decoded into Lua values to the run's
-// total.
-func (m *Dial) countUsageTable(v lua.LValue) {
+// countUsageTable adds the usage member of a response from deployment on c, decoded into Lua
+// values, to the run's total.
+func (m *Dial) countUsageTable(c *dial.Client, deployment string, v lua.LValue) {
 	t, ok := v.(*lua.LTable)
 	if m.cfg.Usage == nil || !ok {
 		return
@@ -236,22 +238,24 @@ func (m *Dial) countUsageTable(v lua.LValue) {
 		return int64(x)
 	}
 	m.cfg.Usage.Add(n("prompt_tokens"), n("completion_tokens"), n("total_tokens"))
+	m.cfg.Usage.addFor(c, deployment, n("prompt_tokens"), n("completion_tokens"))
 }
 
-// decodeResponse decodes a response body into Lua values and counts its usage.
-func (m *Dial) decodeResponse(L *lua.LState, raw []byte) (lua.LValue, error) {
+// decodeResponse decodes a response body from deployment on c into Lua values and counts its
+// usage.
+func (m *Dial) decodeResponse(L *lua.LState, c *dial.Client, deployment string, raw []byte) (lua.LValue, error) {
 	v, err := FromJSON(L, raw)
 	if err != nil {
 		return nil, errors.Join(dial.ErrParse, err)
 	}
-	m.countUsageTable(v)
+	m.countUsageTable(c, deployment, v)
 	return v, nil
 }
 
-// pushResponse pushes a response body decoded into Lua values, counting its usage, or fails
-// with a parse error.
-func (m *Dial) pushResponse(L *lua.LState, raw []byte) int {
-	v, err := m.decodeResponse(L, raw)
+// pushResponse pushes a response body from deployment on c decoded into Lua values, counting
+// its usage, or fails with a parse error.
+func (m *Dial) pushResponse(L *lua.LState, c *dial.Client, deployment string, raw []byte) int {
+	v, err := m.decodeResponse(L, c, deployment, raw)
 	if err != nil {
 		return m.fail(L, err)
 	}
@@ -277,7 +281,7 @@ func (c *Client) chat(L *lua.LState, call chatCall) int {
 	if err != nil {
 		return c.m.fail(L, err)
 	}
-	return c.m.pushResponse(L, raw)
+	return c.m.pushResponse(L, c.c, call.deployment, raw)
 }
 
 // chatStream runs a streamed chat on this thread and pushes the merged response.
@@ -321,7 +325,7 @@ func (c *Client) chatStream(L *lua.LState, call chatCall) int {
 	if jerr != nil {
 		return c.m.fail(L, jerr)
 	}
-	c.m.countUsage(acc.Usage)
+	c.m.countUsage(c.c, call.deployment, acc.Usage)
 	return c.m.pushJSON(L, merged)
 }
 
@@ -402,7 +406,7 @@ func (c *Client) Stream(L *luar.LState) int {
 	if err != nil {
 		L.Error(c.m.errorTable(L.LState, err), 1)
 	}
-	st := &Stream{m: c.m, s: s}
+	st := &Stream{m: c.m, s: s, c: c.c, deployment: call.deployment}
 	c.m.streams[st] = struct{}{}
 	L.Push(L.NewFunction(func(L *lua.LState) int { return st.next(L) }))
 	L.Push(luar.New(L.LState, st))
@@ -411,10 +415,12 @@ func (c *Client) Stream(L *luar.LState) int {
 
 // Stream is the handle of a chat stream opened by client:stream{…}.
 type Stream struct {
-	m      *Dial
-	s      *dial.Stream[dial.ChatChunk]
-	acc    dial.ChatResponse
-	closed bool
+	m          *Dial
+	s          *dial.Stream[dial.ChatChunk]
+	c          *dial.Client // the client and deployment of the stream, for its usage
+	deployment string
+	acc        dial.ChatResponse
+	closed     bool
 }
 
 // String is what tostring shows.
@@ -454,7 +460,7 @@ func (s *Stream) close() {
 	if !s.closed {
 		s.closed = true
 		s.s.Close()
-		s.m.countUsage(s.acc.Usage)
+		s.m.countUsage(s.c, s.deployment, s.acc.Usage)
 	}
 	delete(s.m.streams, s)
 }
@@ -509,7 +515,7 @@ func (c *Client) Embeddings(L *luar.LState) int {
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
-	return c.m.pushResponse(L.LState, resp)
+	return c.m.pushResponse(L.LState, c.c, deployment, resp)
 }
 
 // ChatMany is client:chat_many(requests [, {concurrency = n}]): the requests run concurrently
@@ -562,11 +568,11 @@ func (c *Client) ChatMany(L *luar.LState) int {
 		}
 	}
 	out := MarkArray(L.LState, L.CreateTable(n, 0))
-	for _, r := range results {
+	for i, r := range results {
 		item := L.NewTable()
 		if r.err != nil {
 			item.RawSetString("error", c.m.errorTable(L.LState, r.err))
-		} else if v, err := c.m.decodeResponse(L.LState, r.raw); err != nil {
+		} else if v, err := c.m.decodeResponse(L.LState, c.c, calls[i].deployment, r.raw); err != nil {
 			item.RawSetString("error", c.m.errorTable(L.LState, err))
 		} else {
 			item.RawSetString("response", v)

@@ -55,10 +55,12 @@ type ClientConfig struct {
 	Headers map[string]string
 }
 
-// Usage sums token usage over a run. It is safe for concurrent use; the zero value is ready.
+// Usage sums token usage over a run, and what each deployment used for [Usage.Cost]. It is safe
+// for concurrent use; the zero value is ready.
 type Usage struct {
 	mu                                              sync.Mutex
 	requests, promptTokens, completionTokens, total int64
+	byDeployment                                    map[usageKey]*deploymentUsage
 }
 
 // Add records one response's usage.

@@ -191,12 +191,12 @@ func (c *Client) Run(L *luar.LState) int {
 	}
 	res, err := c.c.RunToolsRaw(Context(L.LState), deployment, raw, tools, opts)
 	cb.reraise()
-	return m.pushRun(L.LState, res, err)
+	return m.pushRun(L.LState, c.c, deployment, res, err)
 }
 
-// pushRun pushes a run's final response and history, or the failure triple with
-// err.history.
-func (m *Dial) pushRun(L *lua.LState, res *dial.RunResult, err error) int {
+// pushRun pushes the final response and history of a run of deployment on c, or the failure
+// triple with err.history.
+func (m *Dial) pushRun(L *lua.LState, c *dial.Client, deployment string, res *dial.RunResult, err error) int {
 	var history lua.LValue = lua.LNil
 	if res != nil {
 		h, herr := FromGo(L, res.Messages)
@@ -209,7 +209,7 @@ func (m *Dial) pushRun(L *lua.LState, res *dial.RunResult, err error) int {
 		var merged json.RawMessage
 		merged, err = res.Response.JSON()
 		if err == nil {
-			m.countUsage(&res.Usage)
+			m.countUsage(c, deployment, &res.Usage)
 			if n := m.pushJSON(L, merged); n != 1 {
 				return n
 			}
@@ -302,13 +302,13 @@ func (s *Session) Say(L *luar.LState) int {
 	res, err := s.s.Say(Context(L.LState), text, opts)
 	cb.reraise()
 	if err != nil {
-		return s.m.pushRun(L.LState, res, err)
+		return s.m.pushRun(L.LState, s.s.Client, s.s.Deployment, res, err)
 	}
 	merged, err := res.Response.JSON()
 	if err != nil {
 		return s.m.fail(L.LState, err)
 	}
-	s.m.countUsage(&res.Usage)
+	s.m.countUsage(s.s.Client, s.s.Deployment, &res.Usage)
 	L.Push(lua.LString(res.Response.Text()))
 	if n := s.m.pushJSON(L.LState, merged); n != 1 {
 		return n
