@@ -20,8 +20,9 @@ import (
 // the server root and already escaped ("v1/user/info"); query maps names to a value or a list
 // of values; body is a table sent as JSON or a string sent as it is (with the Content-Type of
 // headers, application/json by default). Returns the answer (decoded when it is JSON, else
-// the body as a string; see decodeJSON), the status and the response headers (lower-case names, repeated
-// values joined with ", "); a status outside 2xx is a failure, nil, message, err.
+// the body as a string; see decodeJSON), the status and the response headers (lower-case
+// names, repeated values joined with ", "); a status outside 2xx is a failure, nil, message,
+// err.
 func (c *Client) Request(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	L.CheckTable(1)
