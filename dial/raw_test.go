@@ -108,4 +108,36 @@ func TestLimits(t *testing.T) {
 	assert.NotContains(t, string(raw), `"gpt-4o"`)
 	_, err = c.DeploymentLimits(ctx, "missing")
 	assert.ErrorIs(t, err, ErrNotFound)
+
+	raw, err = c.DeploymentUsage(ctx, "echo")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &stats))
+	assert.Equal(t, 4.0, stats["dayTokenStats"].Used)
+	_, err = c.DeploymentUsage(ctx, "my-app")
+	assert.ErrorIs(t, err, ErrNotFound, "applications have no usage entry")
+}
+
+func TestCheckHeader(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, key, value, wantErr string
+	}{
+		{"ordinary", "X-Conversation-Id", "c-1", ""},
+		{"api key", "api-key", "k", "carries credentials"},
+		{"authorization", "Authorization", "Bearer x", "carries credentials"},
+		{"transport", "Content-Length", "1", "set by the transport"},
+		{"bad name", "X Y", "v", "invalid header name"},
+		{"line break", "X-A", "a\r\nB: c", "line break"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := CheckHeader(tc.key, tc.value)
+			if tc.wantErr == "" {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorContains(t, err, tc.wantErr)
+			}
+		})
+	}
 }

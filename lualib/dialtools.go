@@ -379,7 +379,7 @@ func (p *Prompts) Save(L *luar.LState) int {
 	if err := json.Unmarshal(raw, &prompt); err != nil {
 		L.ArgError(2, "prompt table expected: "+err.Error())
 	}
-	meta, err := p.cl.c.SavePrompt(Context(L.LState), url, prompt, conditions(optionsArg(L.LState, 3, "if_match", "if_none_match"))...)
+	meta, err := p.cl.c.SavePrompt(Context(L.LState), url, prompt, conditions(optionsArg(L.LState, 3, "if_match", "if_none_match", "headers"))...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
@@ -391,7 +391,7 @@ func (p *Prompts) Get(L *luar.LState) int {
 	m := p.cl.m
 	defer m.enter(L.LState)()
 	prompt, etag, err := p.cl.c.GetPrompt(Context(L.LState), L.CheckString(1),
-		conditions(optionsArg(L.LState, 2, "if_match", "if_none_match"))...)
+		conditions(optionsArg(L.LState, 2, "if_match", "if_none_match", "headers"))...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
@@ -410,7 +410,7 @@ func (p *Prompts) Get(L *luar.LState) int {
 func (p *Prompts) Delete(L *luar.LState) int {
 	m := p.cl.m
 	defer m.enter(L.LState)()
-	if err := p.cl.c.DeletePrompt(Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
+	if err := p.cl.c.DeletePrompt(Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match", "headers"))...); err != nil {
 		return m.fail(L.LState, err)
 	}
 	L.Push(lua.LTrue)
