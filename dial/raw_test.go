@@ -83,7 +83,7 @@ func TestTokenizeAndTruncate(t *testing.T) {
 func TestLimits(t *testing.T) {
 	t.Parallel()
 	cfg := emulator.DefaultConfig()
-	cfg.Keys[0].Limits = map[string]emulator.RateLimit{"echo": {Day: 100}}
+	cfg.Keys[0].Limits = map[string]emulator.RateLimit{"echo": {Minute: 100}}
 	srv := emulator.NewServer(t, emulator.WithConfig(cfg))
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
@@ -96,9 +96,9 @@ func TestLimits(t *testing.T) {
 	raw, err := c.DeploymentLimits(ctx, "echo")
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &stats))
-	assert.Equal(t, int64(100), stats["dayTokenStats"].Total)
-	assert.Equal(t, 4.0, stats["dayTokenStats"].Used)
-	assert.Equal(t, Unlimited, stats["minuteTokenStats"].Total)
+	assert.Equal(t, int64(100), stats["minuteTokenStats"].Total)
+	assert.Equal(t, 4.0, stats["minuteTokenStats"].Used)
+	assert.Equal(t, Unlimited, stats["dayTokenStats"].Total)
 	raw, err = c.UserLimits(ctx)
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), `"gpt-4o"`)
@@ -112,7 +112,7 @@ func TestLimits(t *testing.T) {
 	raw, err = c.DeploymentUsage(ctx, "echo")
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &stats))
-	assert.Equal(t, 4.0, stats["dayTokenStats"].Used)
+	assert.Equal(t, 4.0, stats["minuteTokenStats"].Used)
 	_, err = c.DeploymentUsage(ctx, "my-app")
 	assert.ErrorIs(t, err, ErrNotFound, "applications have no usage entry")
 }

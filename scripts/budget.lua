@@ -5,7 +5,7 @@
 -- client:model gives the price list; client:usage what this key has used of the deployment.
 -- Run:   dialua scripts/budget.lua [deployment]
 -- Prints (emulator, one token per word): the question's 7 tokens, message 1 dropped to fit 12
--- tokens, the answer with its 10 + 7 tokens and their cost, and the 17 tokens used today.
+-- tokens, the answer with its 10 + 7 tokens and their cost, and the 17 tokens used in the last minute.
 local dial = require("dial")
 
 local client = dial.default()
@@ -39,4 +39,4 @@ print(string.format("answer: %s (%d prompt + %d completion tokens, cost %.7f)",
   resp.choices[1].message.content, resp.usage.prompt_tokens, resp.usage.completion_tokens, cost))
 
 local usage = assert(client:usage(deployment))
-print("tokens used today: " .. usage.dayTokenStats.used)
+print("tokens used in the last minute: " .. usage.minuteTokenStats.used)
