@@ -135,51 +135,58 @@ func limitOr(n int64) int64 {
 }
 
 // admit checks c's rate limit on d before a chat request and records the request. Over the
-// limit it answers 429 with Core's message and returns false.
+// limit it answers 429 with Core's message and a Retry-After, and returns false.
 func (e *Emulator) admit(w http.ResponseWriter, c *caller, d *deployment) bool {
-	lim := c.limits[d.ID]
 	now := time.Now()
-	events := e.usage.list(c, d.ID)
-	var (
-		parts []string
-		wait  time.Time
-	)
-	check := func(win window, limit int64, requests bool) string {
-		r, t, _, frees := win.sum(events, now)
-		used := t
-		if requests {
-			used = r
-		}
-		if used >= limitOr(limit) {
-			if frees.After(wait) {
-				wait = frees
-			}
-		}
-		unit := "tokens"
-		if requests {
-			unit = "requests"
-		}
-		return fmt.Sprintf("%s%s limit: %d / %d %s.", strings.ToUpper(win.name[:1]), win.name[1:], used, limitOr(limit), unit)
-	}
-	tokenParts := []string{check(minuteWindow, lim.Minute, false), check(dayWindow, lim.Day, false),
-		check(weekWindow, lim.Week, false), check(monthWindow, lim.Month, false)}
-	if !wait.IsZero() {
-		parts = append([]string{"Hit token rate limit."}, tokenParts...)
-	} else {
-		requestParts := []string{check(hourWindow, lim.RequestHour, true), check(dayWindow, lim.RequestDay, true)}
-		if !wait.IsZero() {
-			parts = append([]string{"Hit request rate limit."}, requestParts...)
-		}
-	}
-	if parts != nil {
-		secs := int64(math.Ceil(wait.Sub(now).Seconds()))
+	msg, until := exceeded(c.limits[d.ID], e.usage.list(c, d.ID), now)
+	if msg != "" {
+		secs := int64(math.Ceil(until.Sub(now).Seconds()))
 		w.Header().Set("Retry-After", strconv.FormatInt(max(1, secs), 10))
-		jsonError(w, http.StatusTooManyRequests, errorBody{Message: strings.Join(parts, " "), Code: "429",
+		jsonError(w, http.StatusTooManyRequests, errorBody{Message: msg, Code: "429",
 			DisplayMessage: "You have exceeded your rate limit for " + d.ID + "."})
 		return false
 	}
 	e.usage.add(c, d.ID, usageEvent{at: now, request: true})
 	return true
+}
+
+// limitWindow is one window of a rate limit: tokens or requests.
+type limitWindow struct {
+	win      window
+	limit    int64 // zero: unlimited
+	requests bool
+}
+
+// exceeded returns Core's 429 message when a window of lim is used up by events at now, tokens
+// checked first, then requests, and when the last used-up window of that kind frees up; "" when
+// none is.
+func exceeded(lim RateLimit, events []usageEvent, now time.Time) (msg string, until time.Time) {
+	for _, kind := range []struct {
+		what    string
+		windows []limitWindow
+	}{
+		{"token", []limitWindow{{minuteWindow, lim.Minute, false}, {dayWindow, lim.Day, false},
+			{weekWindow, lim.Week, false}, {monthWindow, lim.Month, false}}},
+		{"request", []limitWindow{{hourWindow, lim.RequestHour, true}, {dayWindow, lim.RequestDay, true}}},
+	} {
+		parts := []string{"Hit " + kind.what + " rate limit."}
+		for _, lw := range kind.windows {
+			requests, tokens, _, frees := lw.win.sum(events, now)
+			used := tokens
+			if lw.requests {
+				used = requests
+			}
+			if used >= limitOr(lw.limit) && frees.After(until) {
+				until = frees
+			}
+			parts = append(parts, fmt.Sprintf("%s%s limit: %d / %d %ss.", strings.ToUpper(lw.win.name[:1]),
+				lw.win.name[1:], used, limitOr(lw.limit), kind.what))
+		}
+		if !until.IsZero() {
+			return strings.Join(parts, " "), until
+		}
+	}
+	return "", time.Time{}
 }
 
 // consume records the tokens and cost of an answer of d to c.
