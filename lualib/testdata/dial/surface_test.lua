@@ -61,6 +61,14 @@ function TestHeadersPerCall(t)
   local url = "files/" .. EMULATOR.bucket .. "/headers/x"
   t:equal(assert(client.files:download(url, { headers = h })), "conv-7")
   t:equal(assert(client:request{ path = "v1/" .. url, headers = h }), "conv-7")
+  local many = client:chat_many{ { deployment = "headers", messages = msgs, headers = h } }
+  t:equal(many[1].response.choices[1].message.content, "conv-7")
+  local home = client:files_home()
+  assert(client.files:upload(home .. "h/a.txt", "x", { headers = h }))
+  assert(client.files:copy(home .. "h/a.txt", home .. "h/b.txt", { headers = h }))
+  assert(client.files:metadata(home .. "h/", { headers = h }))
+  for _ in client.files:list(home .. "h/", { headers = h }) do end
+  assert(client.files:delete(home .. "h/b.txt", { headers = h }))
   local _, _, perr = client.prompts:get("prompts/" .. EMULATOR.bucket .. "/none", { headers = h })
   t:equal(perr.kind, "not_found", "prompts calls take headers")
   _, _, perr = client.conversations:delete("conversations/" .. EMULATOR.bucket .. "/none", { headers = h })
