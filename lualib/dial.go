@@ -37,10 +37,11 @@ type Dial struct {
 	// Credential functions run on it.
 	thread *lua.LState
 
-	defaultClient lua.LValue           // the handle dial.default() returns
-	pools         []*dial.Pool         // pools scripts made with dial.pool{}
-	streams       map[*Stream]struct{} // streams a run may leave open
-	errMeta       *lua.LTable          // metatable of err tables
+	defaultClient lua.LValue            // the handle dial.default() returns
+	pools         []*dial.Pool          // pools scripts made with dial.pool{}
+	streams       map[*Stream]struct{}  // streams a run may leave open
+	scripted      map[*dial.Client]bool // clients whose credentials are Lua functions
+	errMeta       *lua.LTable           // metatable of err tables
 }
 
 // NewDial returns the dial module for one state, configured by cfg (shared by every state)
@@ -286,7 +287,10 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 	if o.t.RawGetString("api_key") == lua.LNil && o.t.RawGetString("bearer_token") == lua.LNil {
 		L.ArgError(n, "no credentials: set api_key, bearer_token, or a credential function")
 	}
-	var opts []dial.Option
+	var (
+		opts     []dial.Option
+		scripted bool
+	)
 	for _, cred := range []struct {
 		key    string
 		static func(string) dial.Option
@@ -301,6 +305,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 			opts = append(opts, cred.static(string(v)))
 		case *lua.LFunction:
 			opts = append(opts, cred.fn(m.credential(v)))
+			scripted = true
 		default:
 			L.ArgError(n, "option '"+cred.key+"' must be a string or a function, got "+v.Type().String())
 		}
@@ -328,6 +333,9 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 	c, err := p.NewClient(base, opts...)
 	if err != nil {
 		L.ArgError(n, errorMessage(err))
+	}
+	if scripted {
+		m.markScripted(c)
 	}
 	L.Push(luar.New(L, m.newClient(c)))
 	return 1

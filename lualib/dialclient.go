@@ -218,7 +218,7 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 func (m *Dial) countUsage(c *dial.Client, deployment string, u *dial.Usage) {
 	if m.cfg.Usage != nil && u != nil {
 		m.cfg.Usage.Add(int64(u.PromptTokens), int64(u.CompletionTokens), int64(u.TotalTokens))
-		m.cfg.Usage.addFor(c, deployment, int64(u.PromptTokens), int64(u.CompletionTokens))
+		m.cfg.Usage.addFor(c, deployment, int64(u.PromptTokens), int64(u.CompletionTokens), !m.scripted[c])
 	}
 }
 
@@ -238,7 +238,7 @@ func (m *Dial) countUsageTable(c *dial.Client, deployment string, v lua.LValue) 
 		return int64(x)
 	}
 	m.cfg.Usage.Add(n("prompt_tokens"), n("completion_tokens"), n("total_tokens"))
-	m.cfg.Usage.addFor(c, deployment, n("prompt_tokens"), n("completion_tokens"))
+	m.cfg.Usage.addFor(c, deployment, n("prompt_tokens"), n("completion_tokens"), !m.scripted[c])
 }
 
 // decodeResponse decodes a response body from deployment on c into Lua values and counts its

@@ -14,11 +14,25 @@ type usageKey struct {
 	deployment string
 }
 
-// deploymentUsage is the tokens a run used of one deployment.
-type deploymentUsage struct{ prompt, completion int64 }
+// deploymentUsage is the tokens a run used of one deployment, and whether its pricing may be
+// looked up after the run: not through a client whose credentials are Lua functions, which
+// only run on the script's thread.
+type deploymentUsage struct {
+	prompt, completion int64
+	unpriceable        bool
+}
 
-// addFor records the tokens of a response from deployment on c, for Cost.
-func (u *Usage) addFor(c *dial.Client, deployment string, prompt, completion int64) {
+// markScripted records that c's credentials are Lua functions.
+func (m *Dial) markScripted(c *dial.Client) {
+	if m.scripted == nil {
+		m.scripted = map[*dial.Client]bool{}
+	}
+	m.scripted[c] = true
+}
+
+// addFor records the tokens of a response from deployment on c, for Cost; priceable is false
+// when c must not be used once the run is over.
+func (u *Usage) addFor(c *dial.Client, deployment string, prompt, completion int64, priceable bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.byDeployment == nil {
@@ -30,13 +44,14 @@ func (u *Usage) addFor(c *dial.Client, deployment string, prompt, completion int
 	}
 	u.byDeployment[k].prompt += prompt
 	u.byDeployment[k].completion += completion
+	u.byDeployment[k].unpriceable = u.byDeployment[k].unpriceable || !priceable
 }
 
 // Cost prices the usage recorded so far with the pricing of each deployment used, read from
 // its model listing (GET /openai/models/{id}) through the client that made the calls; call it
 // before the clients' pool is closed. known is false when nothing was recorded or when a
 // deployment's cost is unknown: an application, a model without token pricing, a failed
-// lookup.
+// lookup, a client whose credentials are Lua functions.
 func (u *Usage) Cost(ctx context.Context) (cost *big.Rat, known bool) {
 	u.mu.Lock()
 	used := make(map[usageKey]deploymentUsage, len(u.byDeployment))
@@ -49,6 +64,9 @@ func (u *Usage) Cost(ctx context.Context) (cost *big.Rat, known bool) {
 	}
 	cost = new(big.Rat)
 	for k, v := range used {
+		if v.unpriceable {
+			return nil, false
+		}
 		model, err := k.c.GetModel(ctx, k.deployment)
 		if err != nil {
 			return nil, false
