@@ -152,7 +152,8 @@ type chatCall struct {
 }
 
 // controlKeys are the request keys the module consumes instead of sending.
-var controlKeys = map[string]bool{"deployment": true, "stream": true, "on_chunk": true, "api_version": true, "headers": true}
+var controlKeys = map[string]bool{"deployment": true, "stream": true, "on_chunk": true, "api_version": true,
+	"headers": true}
 
 // readChat reads the request table v, given as argument n (where labels the request in
 // error messages: "" for a request on its own, "request 3: " in a list). Every key other than
