@@ -98,6 +98,7 @@ func TestCLIGolden(t *testing.T) {
 		{"flag_beats_env", invocation{args: []string{"--api-key", srv.Key, "testdata/lua/api_error.lua"},
 			env: map[string]string{"DIAL_URL": srv.URL, "DIAL_API_KEY": "wrong-key-123"}}, 0},
 		{"usage", invocation{args: []string{"--usage", "testdata/lua/usage.lua"}}, 0},
+		{"usage_unpriced", invocation{args: []string{"--usage", "-e", "assert(require('dial').default():ask('my-app', 'hi'))"}}, 0},
 		{"verbose_error", invocation{args: []string{"--verbose", "--url", srv.URL, "--api-key",
 			"wrong-key-123", "-e", "print(require('dial').default():deployments())"}}, 0},
 	} {

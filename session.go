@@ -79,7 +79,7 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 			o.clientOptions(append(slices.Clip(shared), dial.WithSecrets(c.secrets))))}
 	if o.usage {
 		s.dial.Usage = &lualib.UsageCounter{}
-		defer s.printUsage()
+		defer s.printUsage(ctx)
 	}
 	if c.isTerminal(c.stderr) {
 		s.dial.Progress = progressSink(c.stderr)
@@ -193,11 +193,16 @@ func (c *command) runtimeConfig(o *options) runtime.Config {
 	}
 }
 
-// printUsage prints the token usage summed over the session.
-func (s *session) printUsage() {
+// printUsage prints the token usage summed over the session, and its cost when the pricing
+// of every deployment used is known (see lualib.UsageCounter.Cost).
+func (s *session) printUsage(ctx context.Context) {
 	n, prompt, completion, total := s.dial.Usage.Totals()
-	fmt.Fprintf(s.stderr, "dialua: usage: %d %s, %d prompt + %d completion = %d tokens\n",
-		n, plural(n, "response", "responses"), prompt, completion, total)
+	cost := ""
+	if c, ok := s.dial.Usage.Cost(ctx); ok {
+		cost = ", cost " + lualib.FormatCost(c)
+	}
+	fmt.Fprintf(s.stderr, "dialua: usage: %d %s, %d prompt + %d completion = %d tokens%s\n",
+		n, plural(n, "response", "responses"), prompt, completion, total, cost)
 }
 
 // plural returns one or many by n.

@@ -1,12 +1,14 @@
 // Package dial is a client for AI DIAL (DIAL Core): chat completions in block and streaming
 // form, embeddings, deployment, model and application listings, DIAL storage (upload,
-// download, delete, metadata, listing, move and copy of files), and on top of them a
-// tool-call loop, chat sessions saved as DIAL Chat conversations, prompts and templates.
+// download, delete, metadata, listing, move and copy of files), token counting and prompt
+// truncation, rate limits and usage, and on top of them a tool-call loop, chat sessions saved
+// as DIAL Chat conversations, prompts and templates.
 //
 // It is used on its own by Go programs and as the engine of dialua's Lua module, so every
 // response keeps everything the server sent (typed fields, an Extra map for members this
 // package does not declare, and the raw JSON), and every request can be given as raw JSON
-// ([Client.ChatRaw], [Client.ChatStreamRaw], [Client.EmbeddingsRaw], [Client.DoJSON]).
+// ([Client.ChatRaw], [Client.ChatStreamRaw], [Client.EmbeddingsRaw], [Client.DoJSON]); any
+// endpoint is reachable with [Client.Do], which returns the status and headers too.
 //
 // A [Client] is safe for concurrent use. Every method that does I/O takes a context first.
 // The package reads no environment variables.

@@ -68,7 +68,7 @@ func (d *deployment) fault(w http.ResponseWriter, n int) bool {
 // serveChat answers POST …/chat/completions for request number n of deployment d.
 func (e *Emulator) serveChat(w http.ResponseWriter, r *http.Request, c *caller, d *deployment, n int) {
 	req := readRequest(w, r)
-	if req == nil {
+	if req == nil || !e.admit(w, c, d) {
 		return
 	}
 	if url := foreignAttachment(req["messages"], c); url != "" {
@@ -100,6 +100,7 @@ func (e *Emulator) serveChat(w http.ResponseWriter, r *http.Request, c *caller, 
 	}
 	w.Header().Set("X-Upstream-Attempts", "1")
 	a := newAnswer(d, req, n)
+	e.consume(c, d, a.usage)
 	if stream, _ := req["stream"].(bool); stream {
 		a.stream(r.Context(), w)
 		return

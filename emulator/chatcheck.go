@@ -37,9 +37,7 @@ func (d *deployment) checkChat(req map[string]any, msgs []any) *errorBody {
 		return nil
 	}
 	if n := countWords(msgs); n > d.limits.MaxPromptTokens {
-		msg := fmt.Sprintf("The requested maximum prompt tokens is %d. However, the system messages and the "+
-			"last user message resulted in %d tokens. Please reduce the length of the messages or increase "+
-			"the maximum prompt tokens.", d.limits.MaxPromptTokens, n)
+		msg := promptTooLong(d.limits.MaxPromptTokens, n)
 		return &errorBody{Message: msg, Type: "invalid_request_error", Param: "max_prompt_tokens",
 			Code: "truncate_prompt_error", DisplayMessage: msg}
 	}

@@ -48,6 +48,12 @@ type Identity struct {
 	Deployments []string `json:"deployments,omitempty"`
 	// Roles are reported by GET /v1/user/info.
 	Roles []string `json:"roles,omitempty"`
+	// Limits are the caller's rate limits by deployment id (see [RateLimit]); a deployment
+	// without one is unlimited.
+	Limits map[string]RateLimit `json:"limits,omitempty"`
+	// Application makes the credential an application's per-request key: GET /v1/bucket then
+	// also reports the application's data folder, "<bucket>/appdata/<application>".
+	Application string `json:"application,omitempty"`
 }
 
 // Deployment configures one model or application and how it answers chat completions.
@@ -96,6 +102,9 @@ type Deployment struct {
 	LegacyToolType bool `json:"legacy_tool_type,omitempty"`
 	// Replay is the path of an SSE transcript sent verbatim to streaming requests.
 	Replay string `json:"replay,omitempty"`
+	// Pricing is listed for a model; nil lists 0.0000025 per prompt and 0.00001 per
+	// completion token. Chat completions cost what it says in the caller's usage.
+	Pricing *Pricing `json:"pricing,omitempty"`
 	// Limits are the token limits listed for the deployment and enforced on requests (see
 	// [Limits]); nil lists a model's defaults (128000 total, 120000 prompt, 8000 completion)
 	// and lists none for an application.
@@ -194,7 +203,8 @@ func DefaultConfig() Config {
 			{ID: "echo", DisplayName: "Echo", Description: "Answers with the last user message."},
 			{ID: "gpt-4o", DisplayName: "GPT-4o (emulated)",
 				Description: "Echoes the last user message; calls the tools it is offered.",
-				Features:    map[string]bool{"tools": true, "parallel_tool_calls": true, "seed": true, "url_attachments": true},
+				Features: map[string]bool{"tools": true, "parallel_tool_calls": true, "seed": true, "url_attachments": true,
+					"tokenize": true, "truncate_prompt": true},
 				ToolCalling: ToolsAuto},
 			{ID: "gpt-4o-mini", DisplayName: "GPT-4o mini (emulated)",
 				Description: "Echoes the last user message; calls the tools it is offered.",

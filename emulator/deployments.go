@@ -32,10 +32,12 @@ type deployment struct {
 	object  string         // "model" or "application"
 	listing map[string]any // the snake_case JSON Core lists
 	limits  *Limits        // the limits listed and enforced, or nil
+	pricing *Pricing       // a model's pricing, nil for an application
 }
 
 // addDeployment registers d as a model or an application.
 func (e *Emulator) addDeployment(d Deployment, object string) {
+	var pricing *Pricing // a model's
 	features := DefaultFeatures()
 	if d.EmbeddingDimensions > 0 {
 		features["chat_completion"] = false
@@ -68,7 +70,11 @@ func (e *Emulator) addDeployment(d Deployment, object string) {
 		l["lifecycle_status"] = "generally-available"
 		l["capabilities"] = caps
 		l["tokenizer_model"] = d.ID
-		l["pricing"] = map[string]any{"unit": "token", "prompt": "0.0000025", "completion": "0.00001"}
+		pricing = &defaultPricing
+		if d.Pricing != nil {
+			pricing = d.Pricing
+		}
+		l["pricing"] = pricing
 		if d.EmbeddingDimensions > 0 {
 			l["embedding_dimensions"] = d.EmbeddingDimensions
 			l["interfaces"] = []string{"embedding"}
@@ -81,7 +87,7 @@ func (e *Emulator) addDeployment(d Deployment, object string) {
 	if limits != nil {
 		l["limits"] = limits
 	}
-	dep := &deployment{Deployment: d, object: object, listing: l, limits: limits}
+	dep := &deployment{Deployment: d, object: object, listing: l, limits: limits, pricing: pricing}
 	e.deployments[d.ID] = dep
 	e.ordered = append(e.ordered, dep)
 }

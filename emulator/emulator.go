@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 )
@@ -36,6 +37,7 @@ type Emulator struct {
 
 	mu       sync.Mutex
 	requests map[string]int // chat and embeddings requests per deployment id
+	usage    usageBook      // what callers used of rate limits
 }
 
 // caller is an authenticated identity.
@@ -44,6 +46,8 @@ type caller struct {
 	roles   []string
 	allowed map[string]bool // nil allows every deployment
 	project string
+	limits  map[string]RateLimit // by deployment id
+	appdata string               // an application key's data folder, "" for others
 }
 
 // mayUse reports whether c may call or see deployment id.
@@ -92,6 +96,10 @@ func newCaller(id Identity) *caller {
 	if c.bucket == "" {
 		sum := sha256.Sum256([]byte(id.Key))
 		c.bucket = "B" + hex.EncodeToString(sum[:12])
+	}
+	c.limits = id.Limits
+	if id.Application != "" {
+		c.appdata = c.bucket + "/appdata/" + url.PathEscape(id.Application)
 	}
 	if c.roles == nil {
 		c.roles = []string{"default"}
@@ -228,7 +236,15 @@ func (e *Emulator) route(w http.ResponseWriter, r *http.Request, c *caller, path
 	case get && strings.HasPrefix(path, "v1/deployments/") && strings.HasSuffix(path, "/configuration"):
 		e.serveConfiguration(w, c, strings.TrimSuffix(strings.TrimPrefix(path, "v1/deployments/"), "/configuration"))
 	case get && path == "v1/bucket":
-		writeJSON(w, http.StatusOK, map[string]string{"bucket": c.bucket})
+		writeJSON(w, http.StatusOK, c.bucketInfo())
+	case r.Method == http.MethodPost && strings.HasPrefix(path, "v1/deployments/") && strings.HasSuffix(path, "/tokenize"):
+		e.serveTokens(w, r, c, strings.TrimSuffix(strings.TrimPrefix(path, "v1/deployments/"), "/tokenize"), "tokenize")
+	case r.Method == http.MethodPost && strings.HasPrefix(path, "v1/deployments/") && strings.HasSuffix(path, "/truncate_prompt"):
+		e.serveTokens(w, r, c, strings.TrimSuffix(strings.TrimPrefix(path, "v1/deployments/"), "/truncate_prompt"), "truncate_prompt")
+	case get && strings.HasPrefix(path, "v1/deployments/") && strings.HasSuffix(path, "/limits"):
+		e.serveLimits(w, c, strings.TrimSuffix(strings.TrimPrefix(path, "v1/deployments/"), "/limits"))
+	case get && (path == "v1/user/limits" || path == "v1/user/usage"):
+		e.serveUserLimits(w, c, path == "v1/user/usage")
 	case get && path == "v1/user/info":
 		writeJSON(w, http.StatusOK, map[string]any{"roles": c.roles, "project": c.project})
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "v1/ops/resource/"):

@@ -44,6 +44,7 @@ type Dial struct {
 	defaultClient lua.LValue                 // the handle dial.default() returns
 	pools         []*dial.Pool               // pools scripts made with dial.pool{}
 	streams       map[*streamHandle]struct{} // streams a run may leave open
+	scripted      map[*dial.Client]bool      // clients whose credentials are Lua functions
 	errMeta       *lua.LTable                // metatable of err tables
 }
 
@@ -157,6 +158,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 		L.ArgError(n, "no credentials: set api_key, bearer_token, or a credential function")
 	}
 	opts := append(slices.Clone(m.cfg.ClientOptions), dial.WithSecrets(m.secrets))
+	scripted := false
 	for _, cred := range []struct {
 		key    string
 		static func(string) dial.Option
@@ -171,6 +173,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 			opts = append(opts, cred.static(string(v)))
 		case *lua.LFunction:
 			opts = append(opts, cred.fn(m.credential(v)))
+			scripted = true
 		default:
 			L.ArgError(n, "option '"+cred.key+"' must be a string or a function, got "+v.Type().String())
 		}
@@ -198,6 +201,9 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 	c, err := p.NewClient(base, opts...)
 	if err != nil {
 		L.ArgError(n, m.errorMessage(err))
+	}
+	if scripted {
+		m.markScripted(c)
 	}
 	L.Push(m.newClient(L, c))
 	return 1

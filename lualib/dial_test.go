@@ -60,7 +60,9 @@ func newDialState(t *testing.T) *lua.LState {
 	cfg := emulator.DefaultConfig()
 	cfg.Deployments = append(cfg.Deployments, faultDeployments...)
 	cfg.Keys = append(cfg.Keys, emulator.Identity{Key: canaryKey, Bucket: "CanaryBucket"})
+	addSurfaceConfig(&cfg)
 	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
+	addHeaderEcho(srv)
 	srv.Handle("POST /openai/deployments/garbage/chat/completions", emulatortest.JSON(200, `{"choices": [`))
 	pool := dial.NewPool(dial.PoolOptions{})
 	t.Cleanup(func() { pool.Close() })
@@ -75,6 +77,8 @@ func newDialState(t *testing.T) *lua.LState {
 	env.RawSetString("bucket", lua.LString(srv.Bucket))
 	env.RawSetString("second_key", lua.LString(emulator.SecondKey))
 	env.RawSetString("canary", lua.LString(canaryKey))
+	env.RawSetString("limited_key", lua.LString(limitedKey))
+	env.RawSetString("app_key", lua.LString(appKey))
 	L.SetGlobal("EMULATOR", env)
 	return L
 }

@@ -47,7 +47,7 @@ func (a *applicationsHandle) Get(L *luar.LState) int {
 func (a *applicationsHandle) Delete(L *luar.LState) int {
 	m := a.cl.m
 	defer m.enter(L.LState)()
-	if err := a.cl.c.DeleteCustomApplication(luabridge.Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
+	if err := a.cl.c.DeleteCustomApplication(luabridge.Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match", "headers"))...); err != nil {
 		return m.fail(L.LState, err)
 	}
 	L.Push(lua.LTrue)
@@ -137,7 +137,7 @@ func saveTyped[T any](m *Dial, L *luar.LState, what string,
 	if err := json.Unmarshal(raw, &v); err != nil {
 		L.ArgError(2, what+" table expected: "+err.Error())
 	}
-	meta, err := save(luabridge.Context(L.LState), url, v, conditions(optionsArg(L.LState, 3, "if_match", "if_none_match"))...)
+	meta, err := save(luabridge.Context(L.LState), url, v, conditions(optionsArg(L.LState, 3, "if_match", "if_none_match", "headers"))...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}
@@ -149,7 +149,7 @@ func saveTyped[T any](m *Dial, L *luar.LState, what string,
 func getTyped[T any](m *Dial, L *luar.LState,
 	get func(context.Context, string, ...dial.CallOption) (*T, string, error)) int {
 	defer m.enter(L.LState)()
-	v, etag, err := get(luabridge.Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match", "if_none_match"))...)
+	v, etag, err := get(luabridge.Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match", "if_none_match", "headers"))...)
 	if err != nil {
 		return m.fail(L.LState, err)
 	}

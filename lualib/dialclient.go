@@ -21,9 +21,9 @@ import (
 type clientHandle struct {
 	m *Dial
 	c *dial.Client
-	// files, prompts and applications are the Lua values of client.files, client.prompts
-	// and client.applications.
-	files, prompts, applications *lua.LUserData
+	// files, prompts, applications and conversations are the Lua values of client.files,
+	// client.prompts, client.applications and client.conversations.
+	files, prompts, applications, conversations *lua.LUserData
 }
 
 // newClient returns the Lua value of a client handle of c.
@@ -32,6 +32,7 @@ func (m *Dial) newClient(L *lua.LState, c *dial.Client) *lua.LUserData {
 	cl.files = filesType.new(L, &filesHandle{cl: cl})
 	cl.prompts = promptsType.new(L, &promptsHandle{cl: cl})
 	cl.applications = applicationsType.new(L, &applicationsHandle{cl: cl})
+	cl.conversations = conversationsType.new(L, &conversationsHandle{cl: cl})
 	return clientType.new(L, cl)
 }
 
@@ -149,11 +150,12 @@ type chatCall struct {
 }
 
 // controlKeys are the request keys the module consumes instead of sending.
-var controlKeys = map[string]bool{"deployment": true, "stream": true, "on_chunk": true, "api_version": true}
+var controlKeys = map[string]bool{"deployment": true, "stream": true, "on_chunk": true, "api_version": true,
+	"headers": true}
 
 // readChat reads the request table v, given as argument n (where labels the request in
 // error messages: "" for a request on its own, "request 3: " in a list). Every key other than
-// deployment, stream, on_chunk and api_version goes to DIAL as it is.
+// deployment, stream, on_chunk, api_version and headers goes to DIAL as it is.
 func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCall {
 	t, ok := v.(*lua.LTable)
 	if !ok {
@@ -192,6 +194,8 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 				L.ArgError(n, where+"'api_version' must be a string")
 			}
 			call.opts = append(call.opts, dial.APIVersion(string(s)))
+		case "headers":
+			call.opts = append(call.opts, headerOptions(L, n, where, v)...)
 		}
 	})
 	if call.deployment == "" {
@@ -208,16 +212,18 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 	return call
 }
 
-// countUsage adds a response's usage to the run's total; nil counts nothing.
-func (m *Dial) countUsage(u *dial.Usage) {
+// countUsage adds a response's usage from deployment on c to the run's total; nil counts
+// nothing.
+func (m *Dial) countUsage(c *dial.Client, deployment string, u *dial.Usage) {
 	if m.cfg.Usage != nil && u != nil {
 		m.cfg.Usage.Add(int64(u.PromptTokens), int64(u.CompletionTokens), int64(u.TotalTokens))
+		m.cfg.Usage.addFor(c, deployment, int64(u.PromptTokens), int64(u.CompletionTokens), !m.scripted[c])
 	}
 }
 
-// countUsageTable adds the usage member of a response decoded into Lua values to the run's
-// total.
-func (m *Dial) countUsageTable(v lua.LValue) {
+// countUsageTable adds the usage member of a response from deployment on c, decoded into Lua
+// values, to the run's total.
+func (m *Dial) countUsageTable(c *dial.Client, deployment string, v lua.LValue) {
 	t, ok := v.(*lua.LTable)
 	if m.cfg.Usage == nil || !ok {
 		return
@@ -231,22 +237,24 @@ func (m *Dial) countUsageTable(v lua.LValue) {
 		return int64(x)
 	}
 	m.cfg.Usage.Add(n("prompt_tokens"), n("completion_tokens"), n("total_tokens"))
+	m.cfg.Usage.addFor(c, deployment, n("prompt_tokens"), n("completion_tokens"), !m.scripted[c])
 }
 
-// decodeResponse decodes a response body into Lua values and counts its usage.
-func (m *Dial) decodeResponse(L *lua.LState, raw []byte) (lua.LValue, error) {
+// decodeResponse decodes a response body from deployment on c into Lua values and counts its
+// usage.
+func (m *Dial) decodeResponse(L *lua.LState, c *dial.Client, deployment string, raw []byte) (lua.LValue, error) {
 	v, err := luabridge.FromJSON(L, raw)
 	if err != nil {
 		return nil, errors.Join(dial.ErrParse, err)
 	}
-	m.countUsageTable(v)
+	m.countUsageTable(c, deployment, v)
 	return v, nil
 }
 
-// pushResponse pushes a response body decoded into Lua values, counting its usage, or fails
-// with a parse error.
-func (m *Dial) pushResponse(L *lua.LState, raw []byte) int {
-	v, err := m.decodeResponse(L, raw)
+// pushResponse pushes a response body from deployment on c decoded into Lua values, counting
+// its usage, or fails with a parse error.
+func (m *Dial) pushResponse(L *lua.LState, c *dial.Client, deployment string, raw []byte) int {
+	v, err := m.decodeResponse(L, c, deployment, raw)
 	if err != nil {
 		return m.fail(L, err)
 	}
@@ -272,7 +280,7 @@ func (c *clientHandle) chat(L *lua.LState, call chatCall) int {
 	if err != nil {
 		return c.m.fail(L, err)
 	}
-	return c.m.pushResponse(L, raw)
+	return c.m.pushResponse(L, c.c, call.deployment, raw)
 }
 
 // chatStream runs a streamed chat on this thread and pushes the merged response.
@@ -318,7 +326,7 @@ func (c *clientHandle) chatStream(L *lua.LState, call chatCall) int {
 	if jerr != nil {
 		return c.m.fail(L, jerr)
 	}
-	c.m.countUsage(acc.Usage)
+	c.m.countUsage(c.c, call.deployment, acc.Usage)
 	return c.m.pushJSON(L, merged)
 }
 
@@ -406,7 +414,7 @@ func (c *clientHandle) Stream(L *luar.LState) int {
 		cancel()
 		L.Error(c.m.errorTable(L.LState, err), 1)
 	}
-	st := &streamHandle{m: c.m, s: s, cancel: cancel}
+	st := &streamHandle{m: c.m, s: s, cancel: cancel, c: c.c, deployment: call.deployment}
 	c.m.streams[st] = struct{}{}
 	L.Push(L.NewFunction(func(L *lua.LState) int { return st.next(L) }))
 	L.Push(streamType.new(L.LState, st))
@@ -415,12 +423,14 @@ func (c *clientHandle) Stream(L *luar.LState) int {
 
 // streamHandle is the handle of a chat stream opened by client:stream{…}.
 type streamHandle struct {
-	m      *Dial
-	s      *dial.Stream[dial.ChatChunk]
-	cancel context.CancelFunc // ends the stream's own context, when it outlives its run
-	acc    dial.ChatResponse
-	closed bool
-	ended  bool // the last chunk was read: reading on gives nil
+	m          *Dial
+	s          *dial.Stream[dial.ChatChunk]
+	cancel     context.CancelFunc // ends the stream's own context, when it outlives its run
+	c          *dial.Client       // the client and deployment of the stream, for its usage
+	deployment string
+	acc        dial.ChatResponse
+	closed     bool
+	ended      bool // the last chunk was read: reading on gives nil
 }
 
 // String is what tostring shows.
@@ -470,7 +480,7 @@ func (s *streamHandle) close() {
 		s.closed = true
 		s.s.Close()
 		s.cancel()
-		s.m.countUsage(s.acc.Usage)
+		s.m.countUsage(s.c, s.deployment, s.acc.Usage)
 	}
 	delete(s.m.streams, s)
 }
@@ -494,8 +504,8 @@ func (s *streamHandle) Response(L *luar.LState) int {
 	return s.m.pushJSON(L.LState, merged)
 }
 
-// Embeddings is client:embeddings{deployment = …, input = …}: every key but deployment and
-// api_version is sent as it is.
+// Embeddings is client:embeddings{deployment = …, input = …}: every key but deployment,
+// api_version and headers is sent as it is.
 func (c *clientHandle) Embeddings(L *luar.LState) int {
 	defer c.m.enter(L.LState)()
 	t := L.CheckTable(1)
@@ -508,6 +518,8 @@ func (c *clientHandle) Embeddings(L *luar.LState) int {
 			deployment = lua.LVAsString(v)
 		case "api_version":
 			opts = append(opts, dial.APIVersion(lua.LVAsString(v)))
+		case "headers":
+			opts = append(opts, headerOptions(L.LState, 1, "", v)...)
 		default:
 			body.RawSet(k, v)
 		}
@@ -523,7 +535,7 @@ func (c *clientHandle) Embeddings(L *luar.LState) int {
 	if err != nil {
 		return c.m.fail(L.LState, err)
 	}
-	return c.m.pushResponse(L.LState, resp)
+	return c.m.pushResponse(L.LState, c.c, deployment, resp)
 }
 
 // ChatMany is client:chat_many(requests [, {concurrency = n}]): the requests run concurrently
@@ -567,11 +579,11 @@ func (c *clientHandle) ChatMany(L *luar.LState) int {
 		wg.Wait()
 	})
 	out := luabridge.MarkArray(L.LState, L.CreateTable(n, 0))
-	for _, r := range results {
+	for i, r := range results {
 		item := L.NewTable()
 		if r.err != nil {
 			item.RawSetString("error", c.m.errorTable(L.LState, r.err))
-		} else if v, err := c.m.decodeResponse(L.LState, r.raw); err != nil {
+		} else if v, err := c.m.decodeResponse(L.LState, c.c, calls[i].deployment, r.raw); err != nil {
 			item.RawSetString("error", c.m.errorTable(L.LState, err))
 		} else {
 			item.RawSetString("response", v)

@@ -43,10 +43,12 @@ type DialConfig struct {
 	KeepStreams bool
 }
 
-// UsageCounter sums token usage over a run. It is safe for concurrent use; the zero value is ready.
+// UsageCounter sums token usage over a run, and what each deployment used for
+// [UsageCounter.Cost]. It is safe for concurrent use; the zero value is ready.
 type UsageCounter struct {
 	mu                                              sync.Mutex
 	requests, promptTokens, completionTokens, total int64
+	byDeployment                                    map[usageKey]*deploymentUsage
 }
 
 // Add records one response's usage.

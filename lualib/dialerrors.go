@@ -61,6 +61,8 @@ func errorKind(err error) string {
 		return kindStream
 	case errors.Is(err, dial.ErrParse):
 		return kindParse
+	case errors.Is(err, dial.ErrNotFound):
+		return kindNotFound
 	}
 	return kindTransport
 }

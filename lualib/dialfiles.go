@@ -28,7 +28,7 @@ func (f *filesHandle) String() string { return "dial.files" }
 
 // conditions returns the ETag call options of an options table.
 func conditions(o optionTable) []dial.CallOption {
-	var opts []dial.CallOption
+	opts := o.headers()
 	if s := o.str("if_match"); s != "" {
 		opts = append(opts, dial.IfMatch(s))
 	}
@@ -45,7 +45,7 @@ func (f *filesHandle) Upload(L *luar.LState) int {
 	m := f.cl.m
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
-	allowed := []string{"content_type", "if_match", "if_none_match"}
+	allowed := []string{"content_type", "if_match", "if_none_match", "headers"}
 	var (
 		o    optionTable
 		body io.Reader
@@ -131,7 +131,7 @@ func (f *filesHandle) Download(L *luar.LState) int {
 	m := f.cl.m
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
-	o := optionsArg(L.LState, 2, "to", "if_match", "if_none_match")
+	o := optionsArg(L.LState, 2, "to", "if_match", "if_none_match", "headers")
 	dl, err := f.cl.c.DownloadFile(luabridge.Context(L.LState), url, conditions(o)...)
 	if err != nil {
 		return m.fail(L.LState, err)
@@ -199,7 +199,7 @@ type metadataFunc func(ctx context.Context, url string, opts ...dial.CallOption)
 func (m *Dial) metadata(L *luar.LState, get metadataFunc) int {
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
-	opts := pageOptions(optionsArg(L.LState, 2, "limit", "token", "recursive"))
+	opts := pageOptions(optionsArg(L.LState, 2, "limit", "token", "recursive", "headers"))
 	meta, err := get(luabridge.Context(L.LState), url, opts...)
 	if err != nil {
 		return m.fail(L.LState, err)
@@ -209,7 +209,7 @@ func (m *Dial) metadata(L *luar.LState, get metadataFunc) int {
 
 // pageOptions returns the listing call options of an options table.
 func pageOptions(o optionTable) []dial.CallOption {
-	var opts []dial.CallOption
+	opts := o.headers()
 	if n, ok := o.number("limit"); ok {
 		opts = append(opts, dial.Limit(int(n)))
 	}
@@ -236,7 +236,7 @@ func (m *Dial) list(L *luar.LState, get metadataFunc) int {
 	if !strings.HasSuffix(url, "/") {
 		url += "/"
 	}
-	base := pageOptions(optionsArg(L.LState, 2, "recursive", "limit"))
+	base := pageOptions(optionsArg(L.LState, 2, "recursive", "limit", "headers"))
 	var (
 		page  []dial.FileMetadata
 		token string
@@ -273,8 +273,8 @@ func (f *filesHandle) transfer(L *luar.LState, op func(ctx context.Context, src,
 	m := f.cl.m
 	defer m.enter(L.LState)()
 	src, dst := L.CheckString(1), L.CheckString(2)
-	o := optionsArg(L.LState, 3, "overwrite")
-	var opts []dial.CallOption
+	o := optionsArg(L.LState, 3, "overwrite", "headers")
+	opts := o.headers()
 	if o.boolean("overwrite") {
 		opts = append(opts, dial.Overwrite(true))
 	}
@@ -296,7 +296,7 @@ func (f *filesHandle) Delete(L *luar.LState) int {
 	m := f.cl.m
 	defer m.enter(L.LState)()
 	url := L.CheckString(1)
-	if err := f.cl.c.DeleteFile(luabridge.Context(L.LState), url, conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
+	if err := f.cl.c.DeleteFile(luabridge.Context(L.LState), url, conditions(optionsArg(L.LState, 2, "if_match", "headers"))...); err != nil {
 		return m.fail(L.LState, err)
 	}
 	L.Push(lua.LTrue)

@@ -35,11 +35,20 @@ var clientType = &handleType[*clientHandle]{
 		"session":                  (*clientHandle).Session,
 		"load_session":             (*clientHandle).LoadSession,
 		"applications_home":        (*clientHandle).ApplicationsHome,
+		"request":                  (*clientHandle).Request,
+		"tokenize":                 (*clientHandle).Tokenize,
+		"truncate_prompt":          (*clientHandle).TruncatePrompt,
+		"limits":                   (*clientHandle).Limits,
+		"usage":                    (*clientHandle).Usage,
+		"user_limits":              (*clientHandle).UserLimits,
+		"user_usage":               (*clientHandle).UserUsage,
+		"appdata_home":             (*clientHandle).AppdataHome,
 	},
 	fields: map[string]func(*clientHandle) lua.LValue{
-		"files":        func(c *clientHandle) lua.LValue { return c.files },
-		"prompts":      func(c *clientHandle) lua.LValue { return c.prompts },
-		"applications": func(c *clientHandle) lua.LValue { return c.applications },
+		"files":         func(c *clientHandle) lua.LValue { return c.files },
+		"prompts":       func(c *clientHandle) lua.LValue { return c.prompts },
+		"applications":  func(c *clientHandle) lua.LValue { return c.applications },
+		"conversations": func(c *clientHandle) lua.LValue { return c.conversations },
 	},
 }
 
@@ -85,6 +94,17 @@ var applicationsType = &handleType[*applicationsHandle]{
 		"logs":     (*applicationsHandle).Logs,
 	},
 	call: (*applicationsHandle).list,
+}
+
+// conversationsType is the surface of client.conversations.
+var conversationsType = &handleType[*conversationsHandle]{
+	name: "dial conversations", recv: "client.conversations",
+	methods: map[string]func(*conversationsHandle, *luar.LState) int{
+		"get":      (*conversationsHandle).Get,
+		"delete":   (*conversationsHandle).Delete,
+		"metadata": (*conversationsHandle).Metadata,
+		"list":     (*conversationsHandle).List,
+	},
 }
 
 // poolType is the surface of a pool made with dial.pool{}.

@@ -26,7 +26,8 @@ func TestHandleSurfaceMatchesREADME(t *testing.T) {
 		local client = dial.default()
 		local _, stream = client:stream{deployment = "echo", messages = {{role = "user", content = "hi"}}}
 		handles = {client = client, ["client.files"] = client.files, ["client.prompts"] = client.prompts,
-			["client.applications"] = client.applications, pool = dial.pool(), stream = stream, session = client:session{deployment = "echo"}}`))
+			["client.applications"] = client.applications,
+			["client.conversations"] = client.conversations, pool = dial.pool(), stream = stream, session = client:session{deployment = "echo"}}`))
 	handles := L.GetGlobal("handles").(*lua.LTable)
 
 	// Every documented member answers.

@@ -143,7 +143,7 @@ func (cb *callbacks) tool(fn *lua.LFunction) dial.ToolFunc {
 
 // runControlKeys are the keys of client:run{} the module consumes.
 var runControlKeys = map[string]bool{"deployment": true, "tools": true, "max_steps": true, "on_chunk": true,
-	"stream": true, "api_version": true}
+	"stream": true, "api_version": true, "headers": true}
 
 // Run is client:run{deployment, messages, tools = {name = {description, parameters, fn}},
 // max_steps, on_chunk, …}: the tool-call loop. It returns the final response and the whole
@@ -180,6 +180,7 @@ func (c *clientHandle) Run(L *luar.LState) int {
 	if v := o.str("api_version"); v != "" {
 		opts.CallOptions = append(opts.CallOptions, dial.APIVersion(v))
 	}
+	opts.CallOptions = append(opts.CallOptions, o.headers()...)
 	opts.OnChunk = cb.onChunk(o.function("on_chunk"))
 	opts.Stream = o.boolean("stream") || opts.OnChunk != nil
 	tools = cb.readTools(1, t.RawGetString("tools"))
@@ -192,12 +193,12 @@ func (c *clientHandle) Run(L *luar.LState) int {
 	}
 	res, err := c.c.RunToolsRaw(luabridge.Context(L.LState), deployment, raw, tools, opts)
 	cb.reraise()
-	return m.pushRun(L.LState, res, err)
+	return m.pushRun(L.LState, c.c, deployment, res, err)
 }
 
-// pushRun pushes a run's final response and history, or the failure triple with
-// err.history.
-func (m *Dial) pushRun(L *lua.LState, res *dial.RunResult, err error) int {
+// pushRun pushes the final response and history of a run of deployment on c, or the failure
+// triple with err.history.
+func (m *Dial) pushRun(L *lua.LState, c *dial.Client, deployment string, res *dial.RunResult, err error) int {
 	var history lua.LValue = lua.LNil
 	if res != nil {
 		h, herr := luabridge.FromGo(L, res.Messages)
@@ -210,7 +211,7 @@ func (m *Dial) pushRun(L *lua.LState, res *dial.RunResult, err error) int {
 		var merged json.RawMessage
 		merged, err = res.Response.JSON()
 		if err == nil {
-			m.countUsage(&res.Usage)
+			m.countUsage(c, deployment, &res.Usage)
 			if n := m.pushJSON(L, merged); n != 1 {
 				return n
 			}
@@ -303,13 +304,13 @@ func (s *sessionHandle) Say(L *luar.LState) int {
 	res, err := s.s.Say(luabridge.Context(L.LState), text, opts)
 	cb.reraise()
 	if err != nil {
-		return s.m.pushRun(L.LState, res, err)
+		return s.m.pushRun(L.LState, s.s.Client, s.s.Deployment, res, err)
 	}
 	merged, err := res.Response.JSON()
 	if err != nil {
 		return s.m.fail(L.LState, err)
 	}
-	s.m.countUsage(&res.Usage)
+	s.m.countUsage(s.s.Client, s.s.Deployment, &res.Usage)
 	L.Push(lua.LString(res.Response.Text()))
 	if n := s.m.pushJSON(L.LState, merged); n != 1 {
 		return n
@@ -381,7 +382,7 @@ func (p *promptsHandle) Get(L *luar.LState) int {
 func (p *promptsHandle) Delete(L *luar.LState) int {
 	m := p.cl.m
 	defer m.enter(L.LState)()
-	if err := p.cl.c.DeletePrompt(luabridge.Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match"))...); err != nil {
+	if err := p.cl.c.DeletePrompt(luabridge.Context(L.LState), L.CheckString(1), conditions(optionsArg(L.LState, 2, "if_match", "headers"))...); err != nil {
 		return m.fail(L.LState, err)
 	}
 	L.Push(lua.LTrue)

@@ -40,8 +40,16 @@
 //	client.files:move(src, dst [, {overwrite}]) / copy(…) / delete(url [, {if_match}]) -> true
 //	client.prompts:save(url, prompt [, opts]) -> meta;  get(url) -> prompt, etag
 //	client.prompts:delete(url) -> true;  metadata(url) -> meta;  list(folder) -> iterator
+//	client.conversations:get(url [, opts]) -> conversation, etag;  delete(url [, {if_match}]) -> true
+//	client.conversations:metadata(url [, opts]) -> meta;  list(folder [, opts]) -> iterator
+//	client:request{method, path, query, body, headers} -> value, status:int, headers:table
+//	client:tokenize{deployment, inputs} / truncate_prompt{deployment, inputs} -> {outputs=…}
+//	client:limits(deployment) / usage(deployment) -> stats;  user_limits() / user_usage() -> table
+//	client:appdata_home() -> string | nil
+//	headers = {name = value} in requests and options tables: headers of that call only
 //
-// Handles (client, pool, files, prompts, stream, session) offer exactly the methods and fields
+// Handles (client, pool, files, prompts, conversations, applications,
+// stream, session) offer exactly the methods and fields
 // listed in dialhandles.go, which README.md documents; any other name raises an error naming
 // it, and assigning to a handle raises.
 
