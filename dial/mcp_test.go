@@ -113,8 +113,9 @@ func TestRunToolsWithToolset(t *testing.T) {
 	assert.Equal(t, []string{"PARIS", "1", "siraP"}, toolAnswers)
 	assert.Equal(t, 0, srv.Emulator.Sessions("text-tools"))
 
-	_, err = c.RunTools(ctx, "gpt-4o", userMsg("x"), nil, RunOptions{Toolsets: []string{"nope"}})
+	failed, err := c.RunTools(ctx, "gpt-4o", userMsg("x"), nil, RunOptions{Toolsets: []string{"nope"}})
 	require.ErrorContains(t, err, "toolset nope")
+	assert.Len(t, failed.Messages, 1, "the history holds the request")
 	_, err = c.RunTools(ctx, "gpt-4o", userMsg("x"), []ToolFunction{{Name: "reverse", Func: shout.Func}},
 		RunOptions{Toolsets: []string{"text-tools"}})
 	require.ErrorContains(t, err, `tool "reverse" is given twice`)

@@ -116,6 +116,7 @@ func (c *Client) RunToolsRaw(ctx context.Context, deployment string, req json.Ra
 	if len(opts.Toolsets) > 0 {
 		var closeSets func()
 		if tools, closeSets, err = c.withToolsets(ctx, tools, opts.Toolsets); err != nil {
+			res.Messages = msgs
 			return res, err
 		}
 		defer closeSets()

@@ -112,6 +112,8 @@ var handleTypes = []struct {
 	{(*Client)(nil), "dial client", "client"}, {(*Files)(nil), "dial files", "client.files"},
 	{(*Pool)(nil), "dial pool", "pool"}, {(*Stream)(nil), "dial stream", "stream"},
 	{(*Session)(nil), "dial session", "session"}, {(*Prompts)(nil), "dial prompts", "client.prompts"},
+	{(*Shares)(nil), "dial shares", "client.shares"}, {(*Invitations)(nil), "dial invitations", "client.invitations"},
+	{(*Permissions)(nil), "dial permissions", "client.permissions"},
 }
 
 // wrapHandleTypes makes the luar metatables of the handle types raise an error naming an

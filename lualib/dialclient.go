@@ -22,6 +22,11 @@ type Client struct {
 	Files *Files
 	// Prompts is client.prompts, the prompts storage operations.
 	Prompts *Prompts
+	// Shares, Invitations and Permissions are client.shares, client.invitations and
+	// client.permissions: sharing resources with other users and deployments.
+	Shares      *Shares
+	Invitations *Invitations
+	Permissions *Permissions
 
 	m *Dial
 	c *dial.Client
@@ -31,6 +36,7 @@ func (m *Dial) newClient(c *dial.Client) *Client {
 	cl := &Client{m: m, c: c}
 	cl.Files = &Files{cl: cl}
 	cl.Prompts = &Prompts{cl: cl}
+	cl.Shares, cl.Invitations, cl.Permissions = &Shares{cl: cl}, &Invitations{cl: cl}, &Permissions{cl: cl}
 	return cl
 }
 
