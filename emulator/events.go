@@ -76,8 +76,8 @@ func (e *Emulator) DropSubscriptions() {
 	}
 }
 
-// serveSubscribe answers POST /v1/ops/resource/subscribe as Core does: every URL must be an
-// item (not a folder) of files, conversations or prompts that the caller may read; the
+// serveSubscribe answers POST /v1/ops/resource/subscribe as Core does: every URL must be a
+// storage item (not a folder) that the caller may read; the
 // subscription is registered before the 200 answer, so a client that has the answer sees
 // every later change. Events are "data: {url, action, timestamp, etag}" lines, sent while the
 // caller may still read the resource; quiet streams get ": heartbeat" comments.
@@ -106,9 +106,6 @@ func (e *Emulator) serveSubscribe(w http.ResponseWriter, r *http.Request, c *cal
 			return
 		case res.folder:
 			plain(w, http.StatusBadRequest, "resource folder is not supported: "+res.url())
-			return
-		case res.typ != "files" && res.typ != "conversations" && res.typ != "prompts":
-			plain(w, http.StatusBadRequest, "resource type is not supported: "+res.url())
 			return
 		case !e.mayRead(c, res):
 			plain(w, http.StatusForbidden, "resource is not allowed: "+res.url())
