@@ -31,8 +31,8 @@ type ResourceEvent struct {
 type WatchOptions struct {
 	// OnConnect, when not nil, is called on the caller's goroutine each time the subscription
 	// is established (first and after every reconnection), before any event of it: changes
-	// made from then on are reported.
-	OnConnect func()
+	// made from then on are reported. Returning false ends the watch at once, without error.
+	OnConnect func() bool
 	// MaxReconnects bounds the reconnections in a row that fail before Watch gives up with
 	// the last error; zero means no bound.
 	MaxReconnects int
@@ -122,14 +122,14 @@ func (c *Client) Watch(ctx context.Context, urls []string, fn func(ResourceEvent
 // watchOnce runs one subscription: done reports that fn returned false, connected that the
 // server accepted the subscription; err is why the subscription ended otherwise (nil when
 // the stream simply ended).
-func (c *Client) watchOnce(ctx context.Context, r *request, fn func(ResourceEvent) bool, onConnect func()) (done, connected bool, err error) {
+func (c *Client) watchOnce(ctx context.Context, r *request, fn func(ResourceEvent) bool, onConnect func() bool) (done, connected bool, err error) {
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return false, false, err
 	}
 	defer resp.Body.Close()
-	if onConnect != nil {
-		onConnect()
+	if onConnect != nil && !onConnect() {
+		return true, true, nil
 	}
 	dec := newSSEDecoder(resp.Body, c.cfg.maxLine)
 	for {

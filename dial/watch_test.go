@@ -29,7 +29,7 @@ func TestWatchEvents(t *testing.T) {
 		assert.NotZero(t, e.Timestamp)
 		assert.Contains(t, string(e.Raw), `"action":"`+e.Action+`"`)
 		return len(got) < 5
-	}, WatchOptions{OnConnect: func() {
+	}, WatchOptions{OnConnect: func() bool {
 		// The subscription is live: these changes are all reported, and only these.
 		for _, step := range []func() error{
 			func() error { _, err := c.UploadFile(ctx, other, strings.NewReader("x")); return err },
@@ -40,6 +40,7 @@ func TestWatchEvents(t *testing.T) {
 		} {
 			require.NoError(t, step())
 		}
+		return true
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"CREATE inbox/a.txt", "UPDATE inbox/a.txt", "CREATE inbox/b.txt",
@@ -60,14 +61,15 @@ func TestWatchReconnects(t *testing.T) {
 	err := c.Watch(ctx, []string{url}, func(e ResourceEvent) bool {
 		assert.Equal(t, "CREATE", e.Action)
 		return false
-	}, WatchOptions{WaitMin: time.Second, WaitMax: 4 * time.Second, OnConnect: func() {
+	}, WatchOptions{WaitMin: time.Second, WaitMax: 4 * time.Second, OnConnect: func() bool {
 		connects++
 		if connects == 1 {
 			srv.Emulator.DropSubscriptions()
-			return
+			return true
 		}
 		_, err := c.UploadFile(ctx, url, strings.NewReader("x"))
 		require.NoError(t, err)
+		return true
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, 2, connects)
@@ -99,8 +101,10 @@ func TestWatchErrors(t *testing.T) {
 	assert.Empty(t, waits.all(), "errors that are not worth retrying end the watch at once")
 
 	cctx, cancel := context.WithCancel(ctx)
-	err = c.Watch(cctx, []string{home + "x.txt"}, never, WatchOptions{OnConnect: cancel})
+	err = c.Watch(cctx, []string{home + "x.txt"}, never, WatchOptions{OnConnect: func() bool { cancel(); return true }})
 	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, c.Watch(ctx, []string{home + "x.txt"}, never, WatchOptions{OnConnect: func() bool { return false }}),
+		"OnConnect returning false ends the watch")
 
 	gone := emulator.NewServer(t)
 	g, gwaits := newTestClient(t, gone, WithMaxRetries(0))

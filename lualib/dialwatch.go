@@ -15,8 +15,8 @@ import (
 // thread, until fn returns false (watch then returns true) or the script's context ends.
 // on_connect() is called each time the subscription is established, before its events. The
 // watch reconnects after a dropped stream, waiting wait_min to wait_max seconds (1 to 30),
-// at most max_reconnects times in a row (no bound by default). An error fn raises ends the
-// watch and is raised again.
+// at most max_reconnects times in a row (no bound by default). An error fn or on_connect
+// raises ends the watch and is raised again.
 func (c *Client) Watch(L *luar.LState) int {
 	m := c.m
 	defer m.enter(L.LState)()
@@ -29,12 +29,12 @@ func (c *Client) Watch(L *luar.LState) int {
 	cb := &callbacks{L: L.LState}
 	var opts dial.WatchOptions
 	if f := o.function("on_connect"); f != nil {
-		opts.OnConnect = func() {
-			if cb.err == nil {
-				if _, err := cb.call(f); err != nil {
-					cb.keep(err)
-				}
+		opts.OnConnect = func() bool {
+			if _, err := cb.call(f); err != nil {
+				cb.keep(err)
+				return false
 			}
+			return true
 		}
 	}
 	if n, ok := o.number("max_reconnects"); ok {
@@ -46,9 +46,6 @@ func (c *Client) Watch(L *luar.LState) int {
 	}
 	opts.WaitMin, opts.WaitMax = seconds("wait_min"), seconds("wait_max")
 	err := c.c.Watch(Context(L.LState), urls, func(e dial.ResourceEvent) bool {
-		if cb.err != nil {
-			return false
-		}
 		v, err := FromJSON(L.LState, e.Raw)
 		if err == nil {
 			v, err = cb.call(fn, v)

@@ -32,6 +32,14 @@ function TestWatchSingleURLAndRaise(t)
   t:equal(tostring(err):find("stop here: CREATE", 1, true) ~= nil, true, tostring(err))
 end
 
+function TestWatchOnConnectRaises(t)
+  local client = dial.default()
+  local ok, err = pcall(client.watch, client, client:files_home() .. "never.txt", function() end,
+    { on_connect = function() error("cannot start") end })
+  t:equal(ok, false)
+  t:equal(tostring(err):find("cannot start", 1, true) ~= nil, true, tostring(err))
+end
+
 function TestWatchErrors(t)
   local client = dial.default()
   local folder = client:files_home() .. "inbox/"
