@@ -114,4 +114,13 @@
 //
 //	p, _, err := c.GetPrompt(ctx, home+"summary")
 //	text, err := dial.Template(p.Content, map[string]any{"text": doc, "n": 50})
+//
+// # Toolsets, sharing and subscriptions
+//
+// [Client.ListToolsets] and [Client.ToolsetTools] describe DIAL's MCP toolsets;
+// [Client.OpenToolset] speaks MCP with one through Core, and RunOptions.Toolsets offers a
+// toolset's tools in [Client.RunTools] beside the Go functions. [Client.CreateShare] invites
+// other users to the caller's resources, [Client.AcceptInvitation] accepts such an invitation,
+// and [Client.RevokeShares] takes the access back. [Client.Watch] calls a function for every
+// change of watched storage items, reconnecting when the subscription drops.
 package dial

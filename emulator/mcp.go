@@ -82,7 +82,7 @@ type toolset struct {
 // addToolset registers t.
 func (e *Emulator) addToolset(t Toolset) {
 	if len(t.Tools) == 0 {
-		t.Tools = MCPTools
+		t.Tools = slices.Clone(MCPTools)
 	}
 	name := t.DisplayName
 	if name == "" {

@@ -294,14 +294,16 @@ func (st *shareState) revoke(links []sharedLink) {
 func (e *Emulator) serveInvitations(w http.ResponseWriter, c *caller) {
 	st := e.shares
 	st.mu.Lock()
-	list := []*invitation{}
+	list := []invitation{}
 	for _, id := range slices.Sorted(maps.Keys(st.invitations)) {
 		if inv := st.get(id); inv != nil && inv.owner == c.bucket {
-			list = append(list, inv)
+			cp := *inv // encoded after unlocking, while a revoke may change the original
+			cp.Resources = slices.Clone(inv.Resources)
+			list = append(list, cp)
 		}
 	}
 	st.mu.Unlock()
-	slices.SortStableFunc(list, func(a, b *invitation) int { return int(a.CreatedAt - b.CreatedAt) })
+	slices.SortStableFunc(list, func(a, b invitation) int { return int(a.CreatedAt - b.CreatedAt) })
 	writeJSON(w, http.StatusOK, map[string]any{"invitations": list})
 }
 
