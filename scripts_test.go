@@ -15,11 +15,12 @@ import (
 // missing here runs with no arguments.
 var scriptRuns = map[string][]string{
 	"hello.lua": {"scripts/hello.lua", "echo", "Hello from the test"},
-	"share_report.lua": {"scripts/share_report.lua", emulator.SecondKey},
 	// summarize.lua is a batch step: it returns a function, which the driver calls on a record.
 	"summarize.lua": {"-e", `local step = dofile("scripts/summarize.lua")
 		local out = step({ id = "doc-1", text = "The quick brown fox jumps over the lazy dog." })
 		print(require("json").encode(out))`},
+	// share_report.lua shares with the key of a colleague.
+	"share_report.lua": {"scripts/share_report.lua", emulator.SecondKey},
 }
 
 // TestScripts runs every example script against the embedded emulator and compares what it
