@@ -19,7 +19,7 @@ func TestWatchEvents(t *testing.T) {
 	t.Parallel()
 	srv := emulator.NewServer(t)
 	c, _ := newTestClient(t, srv)
-	ctx := t.Context()
+	ctx := watchContext(t)
 	home := filesHome(t, c)
 	a, b := home+"inbox/a.txt", home+"inbox/b.txt"
 	other := home + "elsewhere.txt"
@@ -53,7 +53,7 @@ func TestWatchReconnects(t *testing.T) {
 	t.Parallel()
 	srv := emulator.NewServer(t)
 	c, waits := newTestClient(t, srv, WithMaxRetries(0))
-	ctx := t.Context()
+	ctx := watchContext(t)
 	url := filesHome(t, c) + "watched.txt"
 	connects := 0
 	srv.Handle("POST /v1/ops/resource/subscribe", emulator.Fail(1, http.StatusServiceUnavailable, 0,
@@ -84,7 +84,7 @@ func TestWatchErrors(t *testing.T) {
 	t.Parallel()
 	srv := emulator.NewServer(t)
 	c, waits := newTestClient(t, srv)
-	ctx := t.Context()
+	ctx := watchContext(t)
 	home := filesHome(t, c)
 	never := func(ResourceEvent) bool { t.Error("no event expected"); return false }
 	var apiErr *APIError
@@ -114,4 +114,47 @@ func TestWatchErrors(t *testing.T) {
 	gw := gwaits.all()
 	require.Len(t, gw, 2)
 	assert.GreaterOrEqual(t, gw[1], DefaultWatchWaitMin, "the wait doubles with each failure in a row")
+}
+
+// TestWatchSharedRevoked: a colleague watches a shared file; once the owner revokes it, its
+// changes are no longer reported to the colleague.
+func TestWatchSharedRevoked(t *testing.T) {
+	t.Parallel()
+	srv := emulator.NewServer(t)
+	owner, _ := newTestClient(t, srv)
+	other, err := NewClient(srv.URL, WithAPIKey(emulator.SecondKey))
+	require.NoError(t, err)
+	ctx := watchContext(t)
+	shared := filesHome(t, owner) + "status.txt"
+	own := filesHome(t, other) + "mine.txt"
+	_, err = owner.UploadFile(ctx, shared, strings.NewReader("v1"))
+	require.NoError(t, err)
+	link, err := owner.CreateShare(ctx, ShareRequest{Resources: []SharedResource{{URL: shared}}})
+	require.NoError(t, err)
+	require.NoError(t, other.AcceptInvitation(ctx, string(link[len(`{"invitationLink":"`):len(link)-2])))
+	var got []string
+	err = other.Watch(ctx, []string{shared, own}, func(e ResourceEvent) bool {
+		got = append(got, e.Action+" "+e.URL)
+		return len(got) < 2
+	}, WatchOptions{OnConnect: func() bool {
+		for _, step := range []func() error{
+			func() error { _, err := owner.UploadFile(ctx, shared, strings.NewReader("v2")); return err },
+			func() error { return owner.RevokeShares(ctx, []SharedResource{{URL: shared}}) },
+			func() error { _, err := owner.UploadFile(ctx, shared, strings.NewReader("v3")); return err },
+			func() error { _, err := other.UploadFile(ctx, own, strings.NewReader("x")); return err },
+		} {
+			require.NoError(t, step())
+		}
+		return true
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"UPDATE " + shared, "CREATE " + own}, got, "v3 is not reported")
+}
+
+// watchContext bounds a test's watch, so that a missing event fails the test instead of
+// hanging it.
+func watchContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }

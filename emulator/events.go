@@ -29,7 +29,10 @@ func newEventHub() *eventHub { return &eventHub{subs: map[*subscription]bool{}} 
 
 // subscription is one open POST /v1/ops/resource/subscribe.
 type subscription struct {
-	urls   map[string]bool
+	urls map[string]bool
+	// mayRead tells whether the subscriber may still read a watched URL, at the time of the
+	// change: an event of a resource whose share was revoked is not queued.
+	mayRead func(url string) bool
 	signal chan struct{} // has a value when queue is not empty
 	drop   chan struct{} // closed by DropSubscriptions
 
@@ -37,13 +40,14 @@ type subscription struct {
 	queue []resourceEvent
 }
 
-// publish queues an event for every subscription watching url. It never blocks.
+// publish queues an event for every subscription watching url that may read it. It never
+// blocks.
 func (h *eventHub) publish(url, action, etag string) {
 	ev := resourceEvent{URL: url, Action: action, Timestamp: time.Now().UnixMilli(), Etag: etag}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
-		if !s.urls[url] {
+		if !s.urls[url] || !s.mayRead(url) {
 			continue
 		}
 		s.mu.Lock()
@@ -79,8 +83,8 @@ func (e *Emulator) DropSubscriptions() {
 // serveSubscribe answers POST /v1/ops/resource/subscribe as Core does: every URL must be a
 // storage item (not a folder) that the caller may read; the
 // subscription is registered before the 200 answer, so a client that has the answer sees
-// every later change. Events are "data: {url, action, timestamp, etag}" lines, sent while the
-// caller may still read the resource; quiet streams get ": heartbeat" comments.
+// every later change. Events are "data: {url, action, timestamp, etag}" lines, for changes made
+// while the caller may read the resource; quiet streams get ": heartbeat" comments.
 func (e *Emulator) serveSubscribe(w http.ResponseWriter, r *http.Request, c *caller) {
 	var req struct {
 		Resources []struct {
@@ -96,8 +100,9 @@ func (e *Emulator) serveSubscribe(w http.ResponseWriter, r *http.Request, c *cal
 		plain(w, http.StatusBadRequest, "resources list must be provided")
 		return
 	}
-	s := &subscription{urls: map[string]bool{}, signal: make(chan struct{}, 1), drop: make(chan struct{})}
 	watched := map[string]resource{}
+	s := &subscription{urls: map[string]bool{}, signal: make(chan struct{}, 1), drop: make(chan struct{}),
+		mayRead: func(url string) bool { return e.mayRead(c, watched[url]) }}
 	for _, link := range req.Resources {
 		res, err := e.store.parseURL(link.URL)
 		switch {
@@ -142,9 +147,6 @@ func (e *Emulator) serveSubscribe(w http.ResponseWriter, r *http.Request, c *cal
 			io.WriteString(w, ": heartbeat\n\n")
 		case <-s.signal:
 			for _, ev := range s.take() {
-				if !e.mayRead(c, watched[ev.URL]) {
-					continue
-				}
 				data, _ := json.Marshal(ev)
 				io.WriteString(w, "data: "+string(data)+"\n\n")
 			}
