@@ -136,29 +136,32 @@ func (s *MCPSession) Functions(ctx context.Context) ([]ToolFunction, error) {
 	return fns, nil
 }
 
-// mcpResultContent turns a tools/call result into a tool message's content.
+// mcpResultContent turns a tools/call result into a tool message's content: the texts of its
+// content joined by newlines when every part is text, else the content array as JSON. A
+// result flagged isError is returned as the error instead.
 func mcpResultContent(raw json.RawMessage) (any, error) {
 	var res struct {
-		Content []struct {
-			Type string `json:"type"`
-			Text string `json:"text"`
-		} `json:"content"`
-		IsError bool `json:"isError"`
+		Content []json.RawMessage `json:"content"`
+		IsError bool              `json:"isError"`
 	}
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return nil, fmt.Errorf("MCP tool result: %w", err)
 	}
 	texts := make([]string, 0, len(res.Content))
-	for _, c := range res.Content {
-		if c.Type != "text" {
-			var whole struct {
-				Content json.RawMessage `json:"content"`
+	for _, part := range res.Content {
+		var p struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		}
+		if json.Unmarshal(part, &p) != nil || p.Type != "text" {
+			whole, err := json.Marshal(res.Content)
+			if err != nil {
+				return nil, fmt.Errorf("MCP tool result: %w", err)
 			}
-			_ = json.Unmarshal(raw, &whole)
-			texts = []string{string(whole.Content)}
+			texts = []string{string(whole)}
 			break
 		}
-		texts = append(texts, c.Text)
+		texts = append(texts, p.Text)
 	}
 	text := strings.Join(texts, "\n")
 	if res.IsError {

@@ -121,3 +121,18 @@ func TestRunToolsWithToolset(t *testing.T) {
 	require.ErrorContains(t, err, `tool "reverse" is given twice`)
 	assert.Equal(t, 0, srv.Emulator.Sessions("text-tools"))
 }
+
+func TestMCPResultContent(t *testing.T) {
+	t.Parallel()
+	v, err := mcpResultContent(json.RawMessage(`{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}`))
+	require.NoError(t, err)
+	assert.Equal(t, "a\nb", v)
+	v, err = mcpResultContent(json.RawMessage(`{"content":[{"type":"text","text":"a"},{"type":"image","data":"AA==","mimeType":"image/png"}]}`))
+	require.NoError(t, err)
+	assert.JSONEq(t, `[{"type":"text","text":"a"},{"type":"image","data":"AA==","mimeType":"image/png"}]`, v.(string),
+		"content that is not all text goes to the model as JSON")
+	_, err = mcpResultContent(json.RawMessage(`{"content":[{"type":"text","text":"no such city"}],"isError":true}`))
+	require.EqualError(t, err, "no such city")
+	_, err = mcpResultContent(json.RawMessage(`[]`))
+	require.ErrorContains(t, err, "MCP tool result")
+}
