@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
@@ -19,6 +20,8 @@ var scriptRuns = map[string][]string{
 	"summarize.lua": {"-e", `local step = dofile("scripts/summarize.lua")
 		local out = step({ id = "doc-1", text = "The quick brown fox jumps over the lazy dog." })
 		print(require("json").encode(out))`},
+	// share_report.lua shares with the key of a colleague.
+	"share_report.lua": {"scripts/share_report.lua", emulator.SecondKey},
 }
 
 // TestScripts runs every example script against the embedded emulator and compares what it

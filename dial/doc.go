@@ -124,4 +124,13 @@
 // application is deployed with [Client.DeployApplication], awaited with
 // [Client.WaitApplication], inspected with [Client.ApplicationLogs] and taken down with
 // [Client.UndeployApplication].
+//
+// # Toolsets, sharing and subscriptions
+//
+// [Client.ListToolsets] and [Client.ToolsetTools] describe DIAL's MCP toolsets;
+// [Client.OpenToolset] speaks MCP with one through Core, and RunOptions.Toolsets offers a
+// toolset's tools in [Client.RunTools] beside the Go functions. [Client.CreateShare] invites
+// other users to the caller's resources, [Client.AcceptInvitation] accepts such an invitation,
+// and [Client.RevokeShares] takes the access back. [Client.Watch] calls a function for every
+// change of watched storage items, reconnecting when the subscription drops.
 package dial

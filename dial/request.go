@@ -24,6 +24,8 @@ type request struct {
 	header http.Header
 	body   *requestBody
 	cc     *callConfig
+	// noIdle turns the idle timeout off: a subscription may be quiet for as long as it likes.
+	noIdle bool
 }
 
 // requestBody produces the body of each attempt.
@@ -119,7 +121,11 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 	// Each attempt has its own context: the idle timer cancels it with errIdle as the cause,
 	// which mapError turns into ErrTimeout, while a cancellation of ctx stays the caller's.
 	actx, cancel := context.WithCancelCause(ctx)
-	idle := newIdleTimer(c.cfg.timeout, func() { cancel(errIdle) })
+	timeout := c.cfg.timeout
+	if r.noIdle {
+		timeout = 0
+	}
+	idle := newIdleTimer(timeout, func() { cancel(errIdle) })
 	fail := func(err error) (*http.Response, error) {
 		idle.stop()
 		cancel(nil)

@@ -56,6 +56,10 @@ type RunOptions struct {
 	OnChunk func(ChatChunk) bool
 	// CallOptions apply to every chat completion of the run (headers, api-version, retries).
 	CallOptions []CallOption
+	// Toolsets are MCP toolsets whose tools are offered beside the tools given: the run opens
+	// a session with each (see [Client.OpenToolset]), declares its tools and calls them
+	// through Core. A name given twice is an error.
+	Toolsets []string
 }
 
 // RunResult is the outcome of [Client.RunTools].
@@ -108,6 +112,14 @@ func (c *Client) RunToolsRaw(ctx context.Context, deployment string, req json.Ra
 	base, msgs, err := splitRunRequest(req)
 	if err != nil {
 		return res, err
+	}
+	if len(opts.Toolsets) > 0 {
+		var closeSets func()
+		if tools, closeSets, err = c.withToolsets(ctx, tools, opts.Toolsets); err != nil {
+			res.Messages = msgs
+			return res, err
+		}
+		defer closeSets()
 	}
 	funcs, err := declareTools(base, tools)
 	if err != nil {

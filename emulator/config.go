@@ -24,6 +24,9 @@ type Config struct {
 	// Applications are listed under /openai/applications and answer chat like deployments.
 	// Their ids may contain '/' (custom applications: "applications/<bucket>/folder/app").
 	Applications []Deployment `json:"applications,omitempty"`
+	// Toolsets are the MCP toolsets listed under /openai/toolsets, each served by a built-in
+	// MCP server.
+	Toolsets []Toolset `json:"toolsets,omitempty"`
 	// DataDir keeps storage in a directory that survives a restart; empty keeps it in memory.
 	// One emulator at a time may use a directory: [New] fails with [ErrDataDirInUse] while
 	// another has it open, in this process or another.
@@ -54,6 +57,9 @@ type Identity struct {
 	// Application makes the credential an application's per-request key: GET /v1/bucket then
 	// also reports the application's data folder, "<bucket>/appdata/<application>".
 	Application string `json:"application,omitempty"`
+	// PerRequest makes the key a per-request key, as Core issues to an application for one
+	// call: only such a key may grant per-request permissions.
+	PerRequest bool `json:"per_request,omitempty"`
 }
 
 // Deployment configures one model or application and how it answers chat completions.
@@ -220,6 +226,8 @@ func DefaultConfig() Config {
 			{ID: "applications/" + DefaultBucket + "/folder/my-app", DisplayName: "My custom app",
 				Description: "A custom application addressed by its storage path."},
 		},
+		Toolsets: []Toolset{{ID: "text-tools", DisplayName: "Text tools",
+			Description: "Counts and reverses words.", Tools: []string{"word_count", "reverse"}}},
 	}
 }
 
@@ -280,7 +288,7 @@ func (cfg Config) validate() error {
 			return fmt.Errorf("emulator config: deployment %q: negative count", d.ID)
 		}
 	}
-	return nil
+	return validateToolsets(cfg.Toolsets)
 }
 
 // mask shows a credential's first characters only, for configuration errors.

@@ -35,6 +35,11 @@ type Emulator struct {
 	store       *storage
 	apps        appState // custom applications (applications.go)
 
+	toolsets     map[string]*toolset
+	toolsetOrder []string
+	shares       *shareState
+	events       *eventHub
+
 	mu       sync.Mutex
 	requests map[string]int // chat and embeddings requests per deployment id
 	usage    usageBook      // what callers used of rate limits
@@ -48,6 +53,8 @@ type caller struct {
 	project string
 	limits  map[string]RateLimit // by deployment id
 	appdata string               // an application key's data folder, "" for others
+	// perRequest marks a per-request key (see [Identity.PerRequest]).
+	perRequest bool
 }
 
 // mayUse reports whether c may call or see deployment id.
@@ -88,11 +95,18 @@ func New(cfg Config) (*Emulator, error) {
 		return nil, err
 	}
 	e.store = store
+	e.toolsets = map[string]*toolset{}
+	for _, t := range cfg.Toolsets {
+		e.addToolset(t)
+	}
+	e.shares = newShareState()
+	e.events = newEventHub()
+	store.onChange = e.events.publish
 	return e, nil
 }
 
 func newCaller(id Identity) *caller {
-	c := &caller{bucket: id.Bucket, roles: id.Roles, project: "emulator"}
+	c := &caller{bucket: id.Bucket, roles: id.Roles, project: "emulator", perRequest: id.PerRequest}
 	if c.bucket == "" {
 		sum := sha256.Sum256([]byte(id.Key))
 		c.bucket = "B" + hex.EncodeToString(sum[:12])
@@ -218,7 +232,7 @@ func (e *Emulator) authenticate(r *http.Request) (c *caller, status int, msg str
 // Routing is by hand rather than with http.ServeMux, which would clean and redirect the very
 // paths ('..', '//') whose validation errors the emulator must reproduce.
 func (e *Emulator) route(w http.ResponseWriter, r *http.Request, c *caller, path string) {
-	if e.routeApplication(w, r, c, path) {
+	if e.routeApplication(w, r, c, path) || e.serveToolsets(w, r, c, path) || e.serveSharing(w, r, c, path) {
 		return
 	}
 	get := r.Method == http.MethodGet

@@ -33,6 +33,24 @@ type storage struct {
 
 	mu      sync.Mutex
 	entries map[string]*itemVersion // current version of every item, by resource key
+
+	// onChange, when set, is told of every change, under mu: it must not block.
+	onChange func(url, action, etag string)
+}
+
+// changed reports a change of the item res to onChange.
+func (s *storage) changed(res resource, action, etag string) {
+	if s.onChange != nil {
+		s.onChange(res.url(), action, etag)
+	}
+}
+
+// createOrUpdate is the event action of a write over old.
+func createOrUpdate(old *itemVersion) string {
+	if old == nil {
+		return "CREATE"
+	}
+	return "UPDATE"
 }
 
 // itemVersion is one stored version of an item. It is never changed once stored: a write
@@ -232,6 +250,7 @@ func (s *storage) write(res resource, cond conditions,
 	if old != nil {
 		old.data.release()
 	}
+	s.changed(res, createOrUpdate(old), e.etag)
 	return e, nil
 }
 
@@ -288,6 +307,7 @@ func (s *storage) delete(res resource, cond conditions) error {
 	}
 	delete(s.entries, key)
 	e.data.release()
+	s.changed(res, "DELETE", "")
 	return nil
 }
 
@@ -335,6 +355,7 @@ func (s *storage) transfer(src, dst resource, overwrite, move bool) error {
 	if de != nil {
 		de.data.release()
 	}
+	s.changed(dst, createOrUpdate(de), ne.etag)
 	if move {
 		if s.disk != nil {
 			if err := s.disk.remove(src.key()); err != nil {
@@ -343,6 +364,7 @@ func (s *storage) transfer(src, dst resource, overwrite, move bool) error {
 		}
 		delete(s.entries, src.key())
 		se.data.release()
+		s.changed(src, "DELETE", "")
 	}
 	return nil
 }

@@ -253,7 +253,7 @@ func TestCopyAndMove(t *testing.T) {
 			"No read and write access to source resource"},
 		{"copy to another bucket", "copy", req(f("b.txt"), other, false), 403,
 			"No write access to destination resource"},
-		{"unknown operation", "subscribe", "{}", 502, "No route"},
+		{"unknown operation", "rename", "{}", 502, "No route"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

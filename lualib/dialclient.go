@@ -21,9 +21,10 @@ import (
 type clientHandle struct {
 	m *Dial
 	c *dial.Client
-	// files, prompts, applications and conversations are the Lua values of client.files,
-	// client.prompts, client.applications and client.conversations.
+	// files, prompts, applications, conversations, shares, invitations and permissions are
+	// the Lua values of the client's fields of those names.
 	files, prompts, applications, conversations *lua.LUserData
+	shares, invitations, permissions            *lua.LUserData
 }
 
 // newClient returns the Lua value of a client handle of c.
@@ -33,6 +34,9 @@ func (m *Dial) newClient(L *lua.LState, c *dial.Client) *lua.LUserData {
 	cl.prompts = promptsType.new(L, &promptsHandle{cl: cl})
 	cl.applications = applicationsType.new(L, &applicationsHandle{cl: cl})
 	cl.conversations = conversationsType.new(L, &conversationsHandle{cl: cl})
+	cl.shares = sharesType.new(L, &sharesHandle{cl: cl})
+	cl.invitations = invitationsType.new(L, &invitationsHandle{cl: cl})
+	cl.permissions = permissionsType.new(L, &permissionsHandle{cl: cl})
 	return clientType.new(L, cl)
 }
 

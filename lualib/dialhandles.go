@@ -43,12 +43,19 @@ var clientType = &handleType[*clientHandle]{
 		"user_limits":              (*clientHandle).UserLimits,
 		"user_usage":               (*clientHandle).UserUsage,
 		"appdata_home":             (*clientHandle).AppdataHome,
+		"toolsets":                 (*clientHandle).Toolsets,
+		"toolset":                  (*clientHandle).Toolset,
+		"toolset_tools":            (*clientHandle).ToolsetTools,
+		"watch":                    (*clientHandle).Watch,
 	},
 	fields: map[string]func(*clientHandle) lua.LValue{
 		"files":         func(c *clientHandle) lua.LValue { return c.files },
 		"prompts":       func(c *clientHandle) lua.LValue { return c.prompts },
 		"applications":  func(c *clientHandle) lua.LValue { return c.applications },
 		"conversations": func(c *clientHandle) lua.LValue { return c.conversations },
+		"shares":        func(c *clientHandle) lua.LValue { return c.shares },
+		"invitations":   func(c *clientHandle) lua.LValue { return c.invitations },
+		"permissions":   func(c *clientHandle) lua.LValue { return c.permissions },
 	},
 }
 
@@ -104,6 +111,36 @@ var conversationsType = &handleType[*conversationsHandle]{
 		"delete":   (*conversationsHandle).Delete,
 		"metadata": (*conversationsHandle).Metadata,
 		"list":     (*conversationsHandle).List,
+	},
+}
+
+// sharesType is the surface of client.shares.
+var sharesType = &handleType[*sharesHandle]{
+	name: "dial shares", recv: "client.shares",
+	methods: map[string]func(*sharesHandle, *luar.LState) int{
+		"create":  (*sharesHandle).Create,
+		"list":    (*sharesHandle).List,
+		"discard": (*sharesHandle).Discard,
+		"revoke":  (*sharesHandle).Revoke,
+	},
+}
+
+// invitationsType is the surface of client.invitations.
+var invitationsType = &handleType[*invitationsHandle]{
+	name: "dial invitations", recv: "client.invitations",
+	methods: map[string]func(*invitationsHandle, *luar.LState) int{
+		"list":   (*invitationsHandle).List,
+		"get":    (*invitationsHandle).Get,
+		"accept": (*invitationsHandle).Accept,
+		"delete": (*invitationsHandle).Delete,
+	},
+}
+
+// permissionsType is the surface of client.permissions.
+var permissionsType = &handleType[*permissionsHandle]{
+	name: "dial permissions", recv: "client.permissions",
+	methods: map[string]func(*permissionsHandle, *luar.LState) int{
+		"grant": (*permissionsHandle).Grant,
 	},
 }
 

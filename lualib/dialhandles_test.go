@@ -27,7 +27,8 @@ func TestHandleSurfaceMatchesREADME(t *testing.T) {
 		local _, stream = client:stream{deployment = "echo", messages = {{role = "user", content = "hi"}}}
 		handles = {client = client, ["client.files"] = client.files, ["client.prompts"] = client.prompts,
 			["client.applications"] = client.applications,
-			["client.conversations"] = client.conversations, pool = dial.pool(), stream = stream, session = client:session{deployment = "echo"}}`))
+			["client.conversations"] = client.conversations, ["client.shares"] = client.shares,
+			["client.invitations"] = client.invitations, ["client.permissions"] = client.permissions, pool = dial.pool(), stream = stream, session = client:session{deployment = "echo"}}`))
 	handles := L.GetGlobal("handles").(*lua.LTable)
 
 	// Every documented member answers.

@@ -13,12 +13,7 @@ import (
 
 // pushRaw pushes the JSON answer of get, or the failure.
 func (c *clientHandle) pushRaw(L *luar.LState, get func(context.Context, ...dial.CallOption) (json.RawMessage, error)) int {
-	defer c.m.enter(L.LState)()
-	raw, err := get(luabridge.Context(L.LState))
-	if err != nil {
-		return c.m.fail(L.LState, err)
-	}
-	return c.m.pushJSON(L.LState, raw)
+	return c.pushCall(L, func() (json.RawMessage, error) { return get(luabridge.Context(L.LState)) })
 }
 
 // byDeployment adapts a call about one deployment to pushRaw, with the id of argument 1.

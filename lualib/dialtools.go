@@ -143,10 +143,11 @@ func (cb *callbacks) tool(fn *lua.LFunction) dial.ToolFunc {
 
 // runControlKeys are the keys of client:run{} the module consumes.
 var runControlKeys = map[string]bool{"deployment": true, "tools": true, "max_steps": true, "on_chunk": true,
-	"stream": true, "api_version": true, "headers": true}
+	"stream": true, "api_version": true, "headers": true, "toolsets": true}
 
 // Run is client:run{deployment, messages, tools = {name = {description, parameters, fn}},
-// max_steps, on_chunk, …}: the tool-call loop. It returns the final response and the whole
+// toolsets = {id…}, max_steps, on_chunk, …}: the tool-call loop; the tools of the MCP
+// toolsets are offered beside the Lua tools and called through DIAL. It returns the final response and the whole
 // history, or nil, msg, err (kind "tool_loop" when max_steps is reached; err.history holds
 // the exchange so far).
 func (c *clientHandle) Run(L *luar.LState) int {
@@ -184,6 +185,7 @@ func (c *clientHandle) Run(L *luar.LState) int {
 	opts.OnChunk = cb.onChunk(o.function("on_chunk"))
 	opts.Stream = o.boolean("stream") || opts.OnChunk != nil
 	tools = cb.readTools(1, t.RawGetString("tools"))
+	opts.Toolsets = stringList(L.LState, 1, t.RawGetString("toolsets"), "toolsets")
 	if _, ok := body.RawGetString("messages").(*lua.LTable); !ok {
 		L.ArgError(1, "'messages' must be a table of messages")
 	}

@@ -1,0 +1,161 @@
+package dial
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
+)
+
+// TestWatchEvents watches two files: uploads, a move and a delete each give their event, in
+// order, and fn returning false ends the watch without error.
+func TestWatchEvents(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	c, _ := newTestClient(t, srv)
+	ctx := watchContext(t)
+	home := filesHome(t, c)
+	a, b := home+"inbox/a.txt", home+"inbox/b.txt"
+	other := home + "elsewhere.txt"
+	var got []string
+	err := c.Watch(ctx, []string{a, b}, func(e ResourceEvent) bool {
+		got = append(got, e.Action+" "+strings.TrimPrefix(e.URL, home))
+		assert.NotZero(t, e.Timestamp)
+		assert.Contains(t, string(e.Raw), `"action":"`+e.Action+`"`)
+		return len(got) < 5
+	}, WatchOptions{OnConnect: func() bool {
+		// The subscription is live: these changes are all reported, and only these.
+		for _, step := range []func() error{
+			func() error { _, err := c.UploadFile(ctx, other, strings.NewReader("x")); return err },
+			func() error { _, err := c.UploadFile(ctx, a, strings.NewReader("1")); return err },
+			func() error { _, err := c.UploadFile(ctx, a, strings.NewReader("2")); return err },
+			func() error { return c.MoveFile(ctx, a, b) },
+			func() error { return c.DeleteFile(ctx, b) },
+		} {
+			require.NoError(t, step())
+		}
+		return true
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"CREATE inbox/a.txt", "UPDATE inbox/a.txt", "CREATE inbox/b.txt",
+		"DELETE inbox/a.txt", "DELETE inbox/b.txt"}, got)
+}
+
+// TestWatchReconnects: a dropped stream and a 503 are followed by new subscriptions, with
+// growing waits, and events of the new subscription arrive.
+func TestWatchReconnects(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	c, waits := newTestClient(t, srv, WithMaxRetries(0))
+	ctx := watchContext(t)
+	url := filesHome(t, c) + "watched.txt"
+	connects := 0
+	srv.Handle("POST /v1/ops/resource/subscribe", emulatortest.Fail(1, http.StatusServiceUnavailable, 0,
+		http.HandlerFunc(srv.Emulator.ServeHTTP)))
+	err := c.Watch(ctx, []string{url}, func(e ResourceEvent) bool {
+		assert.Equal(t, "CREATE", e.Action)
+		return false
+	}, WatchOptions{WaitMin: time.Second, WaitMax: 4 * time.Second, OnConnect: func() bool {
+		connects++
+		if connects == 1 {
+			srv.Emulator.DropSubscriptions()
+			return true
+		}
+		_, err := c.UploadFile(ctx, url, strings.NewReader("x"))
+		require.NoError(t, err)
+		return true
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, 2, connects)
+	w := waits.all()
+	require.Len(t, w, 2, "a wait after the 503, and one after the drop")
+	for _, d := range w {
+		assert.True(t, d >= time.Second/2 && d <= time.Second, "%v: a connection resets the count", d)
+	}
+}
+
+func TestWatchErrors(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	c, waits := newTestClient(t, srv)
+	ctx := watchContext(t)
+	home := filesHome(t, c)
+	never := func(ResourceEvent) bool { t.Error("no event expected"); return false }
+	var apiErr *APIError
+	err := c.Watch(ctx, []string{home + "folder/"}, never, WatchOptions{})
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 400, apiErr.StatusCode)
+	assert.Equal(t, "resource folder is not supported: "+home+"folder/", apiErr.Message)
+	foreign := "files/" + emulator.SecondBucket + "/x.txt"
+	err = c.Watch(ctx, []string{foreign}, never, WatchOptions{})
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 403, apiErr.StatusCode)
+	assert.Equal(t, "resource is not allowed: "+foreign, apiErr.Message)
+	require.ErrorContains(t, c.Watch(ctx, nil, never, WatchOptions{}), "no resources")
+	assert.Empty(t, waits.all(), "errors that are not worth retrying end the watch at once")
+
+	cctx, cancel := context.WithCancel(ctx)
+	err = c.Watch(cctx, []string{home + "x.txt"}, never, WatchOptions{OnConnect: func() bool { cancel(); return true }})
+	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, c.Watch(ctx, []string{home + "x.txt"}, never, WatchOptions{OnConnect: func() bool { return false }}),
+		"OnConnect returning false ends the watch")
+
+	gone := emulatortest.NewServer(t)
+	g, gwaits := newTestClient(t, gone, WithMaxRetries(0))
+	gone.Handle("POST /v1/ops/resource/subscribe", emulatortest.Fail(100, http.StatusBadGateway, 0, nil))
+	err = g.Watch(ctx, []string{filesHome(t, g) + "x.txt"}, never, WatchOptions{MaxReconnects: 2})
+	require.ErrorContains(t, err, "giving up after 2 reconnections")
+	gw := gwaits.all()
+	require.Len(t, gw, 2)
+	assert.GreaterOrEqual(t, gw[1], DefaultWatchWaitMin, "the wait doubles with each failure in a row")
+}
+
+// TestWatchSharedRevoked: a colleague watches a shared file; once the owner revokes it, its
+// changes are no longer reported to the colleague.
+func TestWatchSharedRevoked(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	owner, _ := newTestClient(t, srv)
+	other, err := NewClient(srv.URL, WithAPIKey(emulator.SecondKey))
+	require.NoError(t, err)
+	ctx := watchContext(t)
+	shared := filesHome(t, owner) + "status.txt"
+	own := filesHome(t, other) + "mine.txt"
+	_, err = owner.UploadFile(ctx, shared, strings.NewReader("v1"))
+	require.NoError(t, err)
+	link, err := owner.CreateShare(ctx, ShareRequest{Resources: []SharedResource{{URL: shared}}})
+	require.NoError(t, err)
+	require.NoError(t, other.AcceptInvitation(ctx, string(link[len(`{"invitationLink":"`):len(link)-2])))
+	var got []string
+	err = other.Watch(ctx, []string{shared, own}, func(e ResourceEvent) bool {
+		got = append(got, e.Action+" "+e.URL)
+		return len(got) < 2
+	}, WatchOptions{OnConnect: func() bool {
+		for _, step := range []func() error{
+			func() error { _, err := owner.UploadFile(ctx, shared, strings.NewReader("v2")); return err },
+			func() error { return owner.RevokeShares(ctx, []SharedResource{{URL: shared}}) },
+			func() error { _, err := owner.UploadFile(ctx, shared, strings.NewReader("v3")); return err },
+			func() error { _, err := other.UploadFile(ctx, own, strings.NewReader("x")); return err },
+		} {
+			require.NoError(t, step())
+		}
+		return true
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"UPDATE " + shared, "CREATE " + own}, got, "v3 is not reported")
+}
+
+// watchContext bounds a test's watch, so that a missing event fails the test instead of
+// hanging it.
+func watchContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
