@@ -33,8 +33,8 @@ type subscription struct {
 	// mayRead tells whether the subscriber may still read a watched URL, at the time of the
 	// change: an event of a resource whose share was revoked is not queued.
 	mayRead func(url string) bool
-	signal chan struct{} // has a value when queue is not empty
-	drop   chan struct{} // closed by DropSubscriptions
+	signal  chan struct{} // has a value when queue is not empty
+	drop    chan struct{} // closed by DropSubscriptions
 
 	mu    sync.Mutex
 	queue []resourceEvent
