@@ -1,4 +1,5 @@
--- The examples of the Lua API reference (LUA_API.md), as written, run against the emulator.
+-- The original examples of the Lua API (now in README.md's Lua API reference), as written, run
+-- against the emulator.
 local dial = require("dial")
 local json = require("json")
 
