@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -51,12 +52,14 @@ func (c *command) config(ctx context.Context, o *options, args []string) int {
 	}
 	r := o.resolved
 	var b strings.Builder
-	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	file := r.path
-	if file == "" {
-		file = "(no configuration directory)"
+	if r.path == "" {
+		fmt.Fprintln(&b, "configuration file: none (no configuration directory)")
+	} else if _, err := os.Stat(r.path); err != nil {
+		fmt.Fprintf(&b, "configuration file: %s (absent)\n", r.path)
+	} else {
+		fmt.Fprintln(&b, "configuration file:", r.path)
 	}
-	fmt.Fprintf(w, "config_file\t%s\t\n", file)
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	if r.profile != "" {
 		fmt.Fprintf(w, "profile\t%s\t%s\n", r.profile, r.profileFrom)
 	} else {

@@ -153,8 +153,8 @@ Flags:
 func helpHelp(*command) string {
 	return `Usage: dialua help [COMMAND]
 
-Prints the help of COMMAND (ask, config, run, repl, batch, serve or help), or of dialua without one. The same
-text comes from dialua COMMAND --help, dialua COMMAND -h and dialua -h COMMAND.
+Prints the help of COMMAND (ask, config, run, repl, batch, serve or help), or of dialua without
+one. The same text comes from dialua COMMAND --help, dialua COMMAND -h and dialua -h COMMAND.
 
 Flags:
 ` + helpFlagSet().FlagUsagesWrapped(100)
