@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
@@ -86,4 +88,28 @@ func TestAskRequest(t *testing.T) {
 		assert.Equal(t, []struct{ Role, Content string }{
 			{"system", "be brief"}, {"user", "the notes\n\nsummarize this"}}, req.Messages)
 	}
+}
+
+// TestAskInterrupted checks that ask canceled by the process's context (Ctrl-C) exits 130.
+func TestAskInterrupted(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := runIn(t, invocation{args: []string{"-q", "ask", "-m", "gpt-4o", "hi"}, ctx: ctx})
+	assert.Equal(t, exitInterrupted, r.code, r.stderr)
+	assert.Equal(t, "dialua: interrupted\n", r.stderr)
+	assert.Empty(t, r.stdout)
+}
+
+// TestAskStreamFails checks that a stream failing midway leaves the text so far on stdout,
+// ended by a newline, and the error on stderr with exit status 1.
+func TestAskStreamFails(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(emulator.Deployment{ID: "breaks",
+		Reply: "first then more", StreamError: &emulator.StreamError{After: 1, Message: "it broke"}}))
+	r := runIn(t, invocation{args: []string{"ask", "--url", srv.URL, "--api-key", srv.Key,
+		"-m", "breaks", "hi"}})
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "first\n", r.stdout)
+	assert.Contains(t, r.stderr, "it broke")
 }

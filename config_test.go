@@ -141,3 +141,14 @@ func TestConfigCanary(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigUnusedKeyMasked checks that a profile's key joins the masked credentials even when
+// a flag overrides it: a script that writes the configuration file to stderr shows no key.
+func TestConfigUnusedKeyMasked(t *testing.T) {
+	t.Parallel()
+	dir := writeConfig(t, "[profiles.p]\napi_key = \""+canaryCLI+"\"\n", 0o600)
+	r := runIn(t, invocation{configDir: dir, args: []string{"--profile", "p", "--api-key", "flag-key-123456",
+		"-e", `io.stderr:write(assert(io.open("` + configPath(dir) + `")):read("*a"))`}})
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `api_key = "[REDACTED]"`)
+}
