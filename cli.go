@@ -79,6 +79,10 @@ func (c *command) main(ctx context.Context, args []string) int {
 			return c.serve(ctx, rest[1:])
 		case "batch":
 			return c.batch(ctx, o, rest[1:])
+		case "ask":
+			return c.ask(ctx, o, rest[1:])
+		case "config":
+			return c.config(ctx, o, rest[1:])
 		case "help":
 			return c.help(rest[1:])
 		}

@@ -15,6 +15,7 @@ import (
 // dialua help COMMAND.
 var commandHelp = map[string]func(*command) string{
 	"run": runHelp, "repl": replHelp, "batch": batchHelp, "serve": serveHelp, "help": helpHelp,
+	"ask": askHelp, "config": configHelp,
 }
 
 // help is `dialua help [COMMAND]`.
@@ -30,7 +31,7 @@ func (c *command) help(args []string) int {
 		return c.usageError(fmt.Sprintf("help takes one command (got %q)", args))
 	case commandHelp[args[0]] == nil:
 		return c.usageError(fmt.Sprintf(
-			"no help for %q: the commands are run, repl, batch, serve and help", args[0]))
+			"no help for %q: the commands are ask, config, run, repl, batch, serve and help", args[0]))
 	default:
 		fmt.Fprint(c.stdout, commandHelp[args[0]](c))
 	}
@@ -68,8 +69,9 @@ func flagUsages(c *command, name string, top bool) string {
 }
 
 const environmentHelp = `Environment:
-  DIAL_URL, DIAL_API_KEY, DIAL_BEARER_TOKEN, DIAL_API_VERSION
-      the defaults of --url, --api-key, --bearer-token and --api-version; flags win.
+  DIAL_URL, DIAL_API_KEY, DIAL_BEARER_TOKEN, DIAL_API_VERSION, DIAL_PROFILE
+      the defaults of --url, --api-key, --bearer-token, --api-version and --profile; flags
+      win, and both win over the profile of the configuration file (see dialua config).
   With no DIAL URL, scripts talk to the embedded DIAL emulator, and a notice on stderr says so
   before the script runs (not with --quiet).
 `
@@ -85,6 +87,9 @@ deployments, applications, fan-out and batch pipelines. README.md has the comman
 Lua API reference.
 
 Usage:
+  dialua ask [-m DEPLOYMENT] [PROMPT...]
+                                       ask one question, the answer streamed to stdout
+  dialua config [flags]                print the DIAL settings in effect and their sources
   dialua [flags] [SCRIPT [ARGS...]]    run SCRIPT, as the lua binary does
   dialua run [flags] SCRIPT [ARGS...]  the same, by name
   dialua repl [flags]                  interactive Lua with the dial module loaded
@@ -148,8 +153,8 @@ Flags:
 func helpHelp(*command) string {
 	return `Usage: dialua help [COMMAND]
 
-Prints the help of COMMAND (run, repl, batch, serve or help), or of dialua without one. The same
-text comes from dialua COMMAND --help, dialua COMMAND -h and dialua -h COMMAND.
+Prints the help of COMMAND (ask, config, run, repl, batch, serve or help), or of dialua without
+one. The same text comes from dialua COMMAND --help, dialua COMMAND -h and dialua -h COMMAND.
 
 Flags:
 ` + helpFlagSet().FlagUsagesWrapped(100)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -10,8 +9,8 @@ import (
 	"github.com/dialua/dialua/dial"
 )
 
-// options are the flags of run, repl and the default command, after the environment's
-// defaults are applied (see [options.applyEnv]).
+// options are the flags of run, repl and the default command, after the environment's and
+// the configuration file's defaults are applied (see [command.resolve]).
 type options struct {
 	chunks      chunkList // -e and -l, in command-line order
 	interactive bool
@@ -19,6 +18,8 @@ type options struct {
 	apiKey      string
 	bearerToken string
 	apiVersion  string
+	profile     string // --profile: the configuration file's profile
+	deployment  string // the deployment of ask and chat (their -m)
 	timeout     secondsFlag
 	maxRetries  retriesFlag
 	sandbox     bool
@@ -31,6 +32,8 @@ type options struct {
 	// banner is set when the REPL's banner will say which DIAL server the session uses, which
 	// makes the notice about the embedded emulator redundant.
 	banner bool
+	// resolved records where each setting came from, once [command.resolve] has run.
+	resolved *resolution
 }
 
 // flagSet returns the flags of the default command (top, with --version), run and repl, all
@@ -61,6 +64,8 @@ func (o *options) connectionFlags(fs *pflag.FlagSet) {
 		"DIAL bearer `TOKEN`, a JWT (env DIAL_BEARER_TOKEN)")
 	fs.StringVar(&o.apiVersion, "api-version", o.apiVersion,
 		"`VERSION` of the chat API (env DIAL_API_VERSION)")
+	fs.StringVar(&o.profile, "profile", o.profile,
+		"use profile `NAME` of the configuration file (env DIAL_PROFILE)")
 	fs.Var(&o.timeout, "timeout",
 		"connect timeout and longest wait for a chunk, a `DURATION`: 30s, 2m, 90 (default 10m)")
 	fs.Var(&o.maxRetries, "max-retries",
@@ -106,19 +111,4 @@ func (o *options) clientOptions(base []dial.Option) []dial.Option {
 		opts = append(opts, dial.WithMaxRetries(o.maxRetries.n))
 	}
 	return opts
-}
-
-// applyEnv fills the connection settings no flag gave from the environment.
-func (o *options) applyEnv(getenv func(string) string) {
-	for _, v := range []struct {
-		dst *string
-		env string
-	}{
-		{&o.url, "DIAL_URL"}, {&o.apiKey, "DIAL_API_KEY"}, {&o.bearerToken, "DIAL_BEARER_TOKEN"},
-		{&o.apiVersion, "DIAL_API_VERSION"},
-	} {
-		if *v.dst == "" {
-			*v.dst = strings.TrimSpace(getenv(v.env))
-		}
-	}
 }

@@ -32,8 +32,8 @@ type session struct {
 	emulatorURL string
 }
 
-// session sets up the DIAL side of the command from o and the environment, runs fn, then
-// prints the token usage when --usage asked for it and releases everything.
+// session sets up the DIAL side of the command from o, the environment and the configuration
+// file, runs fn, then prints the token usage when --usage asked for it and releases everything.
 func (c *command) session(ctx context.Context, o *options, fn func(*session) int) int {
 	return c.sessionWith(ctx, o, dial.PoolOptions{}, fn)
 }
@@ -42,7 +42,9 @@ func (c *command) session(ctx context.Context, o *options, fn func(*session) int
 // settings of the environment.
 func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOptions,
 	fn func(*session) int) int {
-	o.applyEnv(c.getenv)
+	if err := c.resolve(ctx, o); err != nil {
+		return c.errorf(exitUsage, "%v", err)
+	}
 	c.secrets.Add(o.apiKey, o.bearerToken)
 	s := &session{c: c, o: o, stderr: c.stderr}
 	baseURL, apiKey, bearerToken := o.url, o.apiKey, o.bearerToken
