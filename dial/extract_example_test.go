@@ -8,17 +8,11 @@ import (
 	"log"
 
 	"github.com/dialua/dialua/dial"
-	"github.com/dialua/dialua/emulator"
 )
 
 func ExampleClient_Extract() {
-	baseURL, stop := startEmulator()
-	defer stop()
-	c, err := dial.NewClient(baseURL, dial.WithAPIKey(emulator.DefaultKey))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
+	c, done := exampleClient() // dial.NewClient(baseURL, dial.WithAPIKey(key)) on a real server
+	defer done()
 
 	doc, _, err := c.Extract(context.Background(), "gpt-4o", dial.ExtractRequest{
 		Messages: []dial.Message{{Role: dial.RoleUser, Content: "Dune by Frank Herbert, 1965"}},
