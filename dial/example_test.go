@@ -29,6 +29,19 @@ func startEmulator() (string, func()) {
 	}
 }
 
+// exampleClient is a client of a fresh emulator and a function that closes both.
+func exampleClient() (*dial.Client, func()) {
+	baseURL, stop := startEmulator()
+	c, err := dial.NewClient(baseURL, dial.WithAPIKey(emulator.DefaultKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return c, func() {
+		c.Close()
+		stop()
+	}
+}
+
 func ExampleNewClient() {
 	baseURL, stop := startEmulator()
 	defer stop()

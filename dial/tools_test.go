@@ -59,6 +59,11 @@ func decodeMessages(t *testing.T, raw []json.RawMessage) []Message {
 
 // captureChat records the bodies of chat requests to deployment before the emulator answers.
 func captureChat(srv *emulatortest.Server, deployment string) func() [][]byte {
+	return captureChatTo(srv, deployment, srv.Emulator)
+}
+
+// captureChatTo records the bodies of chat requests to deployment before next answers.
+func captureChatTo(srv *emulatortest.Server, deployment string, next http.Handler) func() [][]byte {
 	var mu sync.Mutex
 	var bodies [][]byte
 	srv.Handle("POST /openai/deployments/"+deployment+"/chat/completions",
@@ -68,7 +73,7 @@ func captureChat(srv *emulatortest.Server, deployment string) func() [][]byte {
 			bodies = append(bodies, b)
 			mu.Unlock()
 			r.Body = io.NopCloser(bytes.NewReader(b))
-			srv.Emulator.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 		}))
 	return func() [][]byte {
 		mu.Lock()

@@ -139,7 +139,9 @@ func newAnswer(d *deployment, req map[string]any, n int) *answer {
 	}
 	text := d.Reply
 	generated := d.Chunks > 0 && d.ChunkSize > 0
-	if !generated && text == "" && len(calls) == 0 {
+	if doc, ok := d.schemaAnswer(req, n); ok {
+		text, generated, calls = doc, false, nil
+	} else if !generated && text == "" && len(calls) == 0 {
 		if last, _ := msgs[len(msgs)-1].(map[string]any); last["role"] == "tool" {
 			text = toolResultsText(msgs)
 		} else {

@@ -106,6 +106,11 @@ type Deployment struct {
 	// "type":"function" in every streamed chunk of the call, and in block answers the
 	// "functionfunction" their own merge of those chunks produced.
 	LegacyToolType bool `json:"legacy_tool_type,omitempty"`
+	// InvalidJSONFirst makes the deployment's first N chat requests (counted per emulator)
+	// get a reply that is not JSON when they ask for a json_schema response format; later
+	// ones, and all with zero, get a document generated from the schema (see README.md,
+	// "Structured output").
+	InvalidJSONFirst int `json:"invalid_json_first,omitempty"`
 	// Replay is the path of an SSE transcript sent verbatim to streaming requests.
 	Replay string `json:"replay,omitempty"`
 	// Pricing is listed for a model; nil lists 0.0000025 per prompt and 0.00001 per
@@ -284,7 +289,7 @@ func (cfg Config) validate() error {
 		}
 		negativeLimit := d.Limits != nil && (d.Limits.MaxTotalTokens < 0 || d.Limits.MaxPromptTokens < 0 ||
 			d.Limits.MaxCompletionTokens < 0)
-		if d.Chunks < 0 || d.ChunkSize < 0 || d.CutAfter < 0 || d.FailTimes < 0 || negativeLimit {
+		if d.Chunks < 0 || d.ChunkSize < 0 || d.CutAfter < 0 || d.FailTimes < 0 || d.InvalidJSONFirst < 0 || negativeLimit {
 			return fmt.Errorf("emulator config: deployment %q: negative count", d.ID)
 		}
 	}

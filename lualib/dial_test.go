@@ -30,6 +30,8 @@ var faultDeployments = []emulator.Deployment{
 	{ID: "loop", ToolCalling: emulator.ToolsAlways},
 	{ID: "old-app", ToolCalling: emulator.ToolsAuto, LegacyToolType: true},
 	{ID: "short-context", Limits: &emulator.Limits{MaxPromptTokens: 3}},
+	{ID: "sloppy", InvalidJSONFirst: 1},
+	{ID: "unfixable", InvalidJSONFirst: 1 << 20},
 	{ID: "paced", Reply: "a b c d e f g h", ChunkDelay: emulator.Duration(200 * time.Millisecond)},
 }
 

@@ -27,6 +27,7 @@ const (
 	kindCanceled     = "canceled"
 	kindCredentials  = "credentials"
 	kindToolLoop     = "tool_loop"
+	kindSchema       = "schema"
 )
 
 // errorKind classifies err into one of the kinds above.
@@ -41,6 +42,8 @@ func errorKind(err error) string {
 		return kindCredentials
 	case errors.Is(err, dial.ErrToolLoop):
 		return kindToolLoop
+	case errors.Is(err, dial.ErrSchema):
+		return kindSchema
 	case errors.Is(err, dial.ErrInvalidURL):
 		return kindInvalidURL
 	case errors.Is(err, dial.ErrNotDialURL):

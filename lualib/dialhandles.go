@@ -28,6 +28,7 @@ var clientType = &handleType[*clientHandle]{
 		"bucket":                   (*clientHandle).Bucket,
 		"chat":                     (*clientHandle).Chat,
 		"ask":                      (*clientHandle).Ask,
+		"extract":                  (*clientHandle).Extract,
 		"stream":                   (*clientHandle).Stream,
 		"chat_many":                (*clientHandle).ChatMany,
 		"embeddings":               (*clientHandle).Embeddings,
