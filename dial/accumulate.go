@@ -241,13 +241,11 @@ func mergeChatChunk(tree, chunk map[string]any) error {
 			}
 		}
 	}
-	for _, k := range sortedKeys(chunk) {
+	var buf [8]string
+	for _, k := range appendSortedKeys(buf[:0], chunk) {
 		v := chunk[k]
-		if s, ok := v.(string); ok {
-			if _, isStr := tree[k].(*strings.Builder); isStr || tree[k] == nil {
-				tree[k] = newBuilder(s)
-				continue
-			}
+		if s, ok := v.(string); ok && replaceString(tree, k, s) {
+			continue
 		}
 		nv, err := m.merge(tree[k], v, "$."+k)
 		if err != nil {
@@ -255,7 +253,7 @@ func mergeChatChunk(tree, chunk map[string]any) error {
 		}
 		tree[k] = nv
 	}
-	tree["object"] = newBuilder("chat.completion")
+	replaceString(tree, "object", "chat.completion")
 	return nil
 }
 

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/dialua/dialua/internal/jsonscan"
 )
 
 // DIAL's merge rule (DIAL Core's MergeChunks, a port of aidial-sdk's merge_chunks) builds one
@@ -84,12 +87,10 @@ func (m merger) merge(dst, src any, path string) (any, error) {
 		if !ok {
 			return nil, mergeError(path, "an object into %s", kindOf(dst))
 		}
-		for _, k := range sortedKeys(s) {
-			if sv, ok := s[k].(string); ok && m.overwrite != nil && m.overwrite(k) {
-				if _, isStr := d[k].(*strings.Builder); isStr || d[k] == nil {
-					d[k] = newBuilder(sv)
-					continue
-				}
+		var buf [8]string
+		for _, k := range appendSortedKeys(buf[:0], s) {
+			if sv, ok := s[k].(string); ok && m.overwrite != nil && m.overwrite(k) && replaceString(d, k, sv) {
+				continue
 			}
 			nv, err := m.merge(d[k], s[k], path+"."+k)
 			if err != nil {
@@ -237,8 +238,25 @@ func adopt(v any) any {
 	return v
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
+// replaceString sets obj[key] to the string s, unless obj[key] holds a value of another
+// kind; it reports whether it did. A builder holding s already is kept as it is.
+func replaceString(obj map[string]any, key, s string) bool {
+	switch b := obj[key].(type) {
+	case nil:
+		obj[key] = newBuilder(s)
+	case *strings.Builder:
+		if b.String() != s {
+			b.Reset()
+			b.WriteString(s)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// appendSortedKeys appends the keys of m to keys, sorted.
+func appendSortedKeys(keys []string, m map[string]any) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -246,8 +264,15 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// decodeTree decodes JSON with numbers kept as json.Number.
+// decodeTree decodes JSON with numbers kept as json.Number: in one pass with
+// [jsonscan.Scan] when it can, else (unusual forms, invalid UTF-8, errors) with
+// encoding/json, which gives the same values and the error.
 func decodeTree(b []byte) (any, error) {
+	if utf8.Valid(b) {
+		if v, ok := jsonscan.Scan[any](b, treeBuilder{}); ok {
+			return v, nil
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
@@ -302,7 +327,8 @@ func (e *treeEncoder) value(v any, dropIndex, keepElemIndex, top bool) {
 	case map[string]any:
 		e.buf.WriteByte('{')
 		first := true
-		for _, k := range sortedKeys(t) {
+		var buf [8]string
+		for _, k := range appendSortedKeys(buf[:0], t) {
 			if dropIndex && k == "index" {
 				continue
 			}
@@ -346,4 +372,22 @@ func subtree(tree any, path ...any) any {
 		}
 	}
 	return tree
+}
+
+// treeBuilder makes the values encoding/json decodes into an any with UseNumber.
+type treeBuilder struct{}
+
+func (treeBuilder) Null() any                     { return nil }
+func (treeBuilder) Bool(b bool) any               { return b }
+func (treeBuilder) String(s string) any           { return s }
+func (treeBuilder) Number(lit []byte) (any, bool) { return json.Number(lit), true }
+func (treeBuilder) Array(vals []any) any          { return slices.Clone(vals) }
+
+// Object makes a map; a repeated key keeps its last value.
+func (treeBuilder) Object(keys []string, vals []any) any {
+	m := make(map[string]any, len(keys))
+	for i, k := range keys {
+		m[k] = vals[i]
+	}
+	return m
 }

@@ -277,15 +277,15 @@ func (c *Client) chat(L *lua.LState, call chatCall) int {
 
 // chatStream runs a streamed chat on this thread and pushes the merged response.
 func (c *Client) chatStream(L *lua.LState, call chatCall) int {
-	s, err := c.c.ChatStreamRaw(Context(L), call.deployment, call.body, call.opts...)
+	s, err := c.c.ChatStreamJSON(Context(L), call.deployment, call.body, call.opts...)
 	if err != nil {
 		return c.m.fail(L, err)
 	}
 	defer s.Close()
-	var acc dial.ChatResponse
+	var acc dial.ChatMerge
 	for s.Next() {
 		chunk := s.Current()
-		if err := acc.Accumulate(chunk); err != nil {
+		if err := acc.Add(chunk); err != nil {
 			return c.m.fail(L, err)
 		}
 		if call.onChunk == nil {
@@ -316,7 +316,11 @@ func (c *Client) chatStream(L *lua.LState, call chatCall) int {
 	if jerr != nil {
 		return c.m.fail(L, jerr)
 	}
-	c.m.countUsage(acc.Usage)
+	usage, err := acc.Usage()
+	if err != nil {
+		return c.m.fail(L, err)
+	}
+	c.m.countUsage(usage)
 	return c.m.pushJSON(L, merged)
 }
 
@@ -393,7 +397,7 @@ func (c *Client) Stream(L *luar.LState) int {
 	if call.onChunk != nil {
 		L.ArgError(1, "'on_chunk' belongs to client:chat; client:stream is an iterator")
 	}
-	s, err := c.c.ChatStreamRaw(Context(L.LState), call.deployment, call.body, call.opts...)
+	s, err := c.c.ChatStreamJSON(Context(L.LState), call.deployment, call.body, call.opts...)
 	if err != nil {
 		L.Error(c.m.errorTable(L.LState, err), 1)
 	}
@@ -407,8 +411,8 @@ func (c *Client) Stream(L *luar.LState) int {
 // Stream is the handle of a chat stream opened by client:stream{…}.
 type Stream struct {
 	m      *Dial
-	s      *dial.Stream[dial.ChatChunk]
-	acc    dial.ChatResponse
+	s      *dial.Stream[dial.ChunkJSON]
+	acc    dial.ChatMerge
 	closed bool
 }
 
@@ -431,7 +435,7 @@ func (s *Stream) next(L *lua.LState) int {
 		return 1
 	}
 	chunk := s.s.Current()
-	if err := s.acc.Accumulate(chunk); err != nil {
+	if err := s.acc.Add(chunk); err != nil {
 		s.close()
 		L.Error(s.m.errorTable(L, err), 1)
 	}
@@ -449,7 +453,9 @@ func (s *Stream) close() {
 	if !s.closed {
 		s.closed = true
 		s.s.Close()
-		s.m.countUsage(s.acc.Usage)
+		if u, err := s.acc.Usage(); err == nil {
+			s.m.countUsage(u)
+		}
 	}
 	delete(s.m.streams, s)
 }

@@ -1,0 +1,328 @@
+// Package jsonscan decodes JSON in one pass straight into the values of a caller's tree (Lua
+// tables, Go maps), without the intermediate values of encoding/json. It accepts only
+// well-formed JSON in forms whose meaning is plain; anything else (a syntax error, a lone
+// UTF-16 surrogate, a number the builder refuses, very deep nesting) makes it give up, and
+// the caller decodes that input with encoding/json, which also gives the error. It does not
+// check UTF-8: callers check or fall back first.
+package jsonscan
+
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth is the deepest nesting Scan builds; deeper input is left to encoding/json, which
+// has its own limit and error.
+const MaxDepth = 10000
+
+// A Builder makes the values of one kind of tree. Object receives an object's members in
+// document order (a repeated key appears twice; the later one is meant to win) and Array an
+// array's elements; both slices are the scanner's scratch space, valid during the call only,
+// and their lengths are the exact sizes to allocate. Number receives the literal and may
+// refuse it.
+type Builder[V any] interface {
+	Null() V
+	Bool(b bool) V
+	String(s string) V
+	Number(literal []byte) (V, bool)
+	Object(keys []string, vals []V) V
+	Array(vals []V) V
+}
+
+// Scan decodes the JSON value data holds (with surrounding white space) and reports whether
+// it could.
+func Scan[V any, B Builder[V]](data []byte, b B) (V, bool) {
+	s := scanner[V, B]{b: b, data: data}
+	v, ok := s.value()
+	if !ok {
+		return v, false
+	}
+	s.space()
+	return v, s.i == len(data)
+}
+
+type scanner[V any, B Builder[V]] struct {
+	b     B
+	data  []byte
+	i     int
+	depth int
+	buf   []byte   // scratch for strings with escapes
+	keys  []string // members of the open objects
+	vals  []V      // members and elements of the open containers
+}
+
+func (s *scanner[V, B]) space() {
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner[V, B]) value() (V, bool) {
+	var zero V
+	s.space()
+	if s.i >= len(s.data) {
+		return zero, false
+	}
+	switch c := s.data[s.i]; {
+	case c == '{':
+		return s.object()
+	case c == '[':
+		return s.array()
+	case c == '"':
+		str, ok := s.string()
+		return s.b.String(str), ok
+	case c == 't':
+		return s.b.Bool(true), s.literal("true")
+	case c == 'f':
+		return s.b.Bool(false), s.literal("false")
+	case c == 'n':
+		return s.b.Null(), s.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		lit, ok := s.number()
+		if !ok {
+			return zero, false
+		}
+		return s.b.Number(lit)
+	}
+	return zero, false
+}
+
+func (s *scanner[V, B]) literal(word string) bool {
+	if len(s.data)-s.i < len(word) || string(s.data[s.i:s.i+len(word)]) != word {
+		return false
+	}
+	s.i += len(word)
+	return true
+}
+
+func (s *scanner[V, B]) object() (V, bool) {
+	var zero V
+	mark, kmark := len(s.vals), len(s.keys)
+	ok := s.elements('}', func() bool {
+		s.space()
+		if s.i >= len(s.data) || s.data[s.i] != '"' {
+			return false
+		}
+		key, ok := s.string()
+		if !ok {
+			return false
+		}
+		s.space()
+		if s.i >= len(s.data) || s.data[s.i] != ':' {
+			return false
+		}
+		s.i++
+		v, ok := s.value()
+		if ok {
+			s.keys = append(s.keys, key)
+			s.vals = append(s.vals, v)
+		}
+		return ok
+	})
+	if !ok {
+		return zero, false
+	}
+	v := s.b.Object(s.keys[kmark:], s.vals[mark:])
+	clear(s.vals[mark:])
+	s.keys, s.vals = s.keys[:kmark], s.vals[:mark]
+	return v, true
+}
+
+func (s *scanner[V, B]) array() (V, bool) {
+	var zero V
+	mark := len(s.vals)
+	ok := s.elements(']', func() bool {
+		v, ok := s.value()
+		if ok {
+			s.vals = append(s.vals, v)
+		}
+		return ok
+	})
+	if !ok {
+		return zero, false
+	}
+	v := s.b.Array(s.vals[mark:])
+	clear(s.vals[mark:])
+	s.vals = s.vals[:mark]
+	return v, true
+}
+
+// elements reads the comma-separated elements of an object or array, from its opening
+// bracket at s.i to the closing one, calling elem for each; it reports whether the container
+// was well formed.
+func (s *scanner[V, B]) elements(closing byte, elem func() bool) bool {
+	if s.depth++; s.depth > MaxDepth {
+		return false
+	}
+	defer func() { s.depth-- }()
+	s.i++ // the opening bracket
+	s.space()
+	if s.i < len(s.data) && s.data[s.i] == closing {
+		s.i++
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		s.space()
+		if s.i >= len(s.data) {
+			return false
+		}
+		switch s.data[s.i] {
+		case ',':
+			s.i++
+		case closing:
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// string reads a string literal at s.i (the opening quote).
+func (s *scanner[V, B]) string() (string, bool) {
+	start := s.i + 1
+	for j := start; j < len(s.data); j++ {
+		switch c := s.data[j]; {
+		case c == '"':
+			s.i = j + 1
+			return string(s.data[start:j]), true
+		case c == '\\':
+			return s.escaped(start, j)
+		case c < 0x20:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// escaped finishes a string literal that has an escape at j, decoding into the scratch
+// buffer.
+func (s *scanner[V, B]) escaped(start, j int) (string, bool) {
+	b := append(s.buf[:0], s.data[start:j]...)
+	for j < len(s.data) {
+		c := s.data[j]
+		switch {
+		case c == '"':
+			s.i = j + 1
+			s.buf = b
+			return string(b), true
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			b = append(b, c)
+			j++
+			continue
+		}
+		if j+1 >= len(s.data) {
+			return "", false
+		}
+		switch e := s.data[j+1]; e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := hex4(s.data, j+2)
+			if !ok {
+				return "", false
+			}
+			j += 6
+			if utf16.IsSurrogate(r) {
+				// Only a high surrogate followed by a low one is plain; encoding/json decides
+				// the rest.
+				if j+1 >= len(s.data) || s.data[j] != '\\' || s.data[j+1] != 'u' {
+					return "", false
+				}
+				low, ok := hex4(s.data, j+2)
+				if !ok {
+					return "", false
+				}
+				if r = utf16.DecodeRune(r, low); r == utf8.RuneError {
+					return "", false
+				}
+				j += 6
+			}
+			b = utf8.AppendRune(b, r)
+			continue
+		default:
+			return "", false
+		}
+		j += 2
+	}
+	return "", false
+}
+
+// hex4 reads the four hex digits of a \u escape at data[j:].
+func hex4(data []byte, j int) (rune, bool) {
+	if j+4 > len(data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range data[j : j+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// number reads a number literal by JSON's grammar and returns it.
+func (s *scanner[V, B]) number() ([]byte, bool) {
+	start := s.i
+	digits := func() int {
+		n := 0
+		for s.i < len(s.data) && s.data[s.i] >= '0' && s.data[s.i] <= '9' {
+			s.i++
+			n++
+		}
+		return n
+	}
+	if s.data[s.i] == '-' {
+		s.i++
+	}
+	if s.i < len(s.data) && s.data[s.i] == '0' {
+		s.i++
+	} else if digits() == 0 {
+		return nil, false
+	}
+	if s.i < len(s.data) && s.data[s.i] == '.' {
+		s.i++
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	if s.i < len(s.data) && (s.data[s.i] == 'e' || s.data[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.data) && (s.data[s.i] == '+' || s.data[s.i] == '-') {
+			s.i++
+		}
+		if digits() == 0 {
+			return nil, false
+		}
+	}
+	return s.data[start:s.i], true
+}
