@@ -25,7 +25,7 @@ func (c *Client) Chat(ctx context.Context, deployment string, req ChatRequest, o
 		return nil, err
 	}
 	var resp ChatResponse
-	if err := json.Unmarshal(data, &resp); err != nil {
+	if err := unmarshalWire(data, &resp); err != nil {
 		return nil, parseError(r.method, c.base.Path+r.path, err)
 	}
 	return &resp, nil
@@ -108,9 +108,11 @@ func openChatStream[T any](ctx context.Context, c *Client, deployment string, bo
 	return newStream(rc, c.cfg.maxLine, r.method, path, c.cfg.secrets, decode, finished), nil
 }
 
+// decodeChunk decodes a chunk in one pass; its errors are encoding/json's (see
+// [unmarshalExtra]).
 func decodeChunk(data []byte) (ChatChunk, error) {
 	var ch ChatChunk
-	err := json.Unmarshal(data, &ch)
+	err := unmarshalWire(data, &ch)
 	return ch, err
 }
 
