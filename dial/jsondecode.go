@@ -24,10 +24,13 @@ type structDecoder struct {
 }
 
 // fieldDecoder is one field: the index path from the struct (through embedded structs) and
-// its type.
+// its type. last, for the string members that servers repeat in every chunk (see
+// [chatOverwrite]), holds the latest value, which the next decode reuses when it is the
+// same.
 type fieldDecoder struct {
 	index []int
 	typ   reflect.Type
+	last  *atomic.Pointer[string]
 }
 
 var structDecoders sync.Map // reflect.Type → *structDecoder
@@ -66,7 +69,11 @@ func collectDecoders(t reflect.Type, prefix []int, fields map[string]fieldDecode
 			embedded = append(embedded, f)
 			continue
 		}
-		fields[name] = fieldDecoder{index: append(append([]int(nil), prefix...), i), typ: f.Type}
+		fd := fieldDecoder{index: append(append([]int(nil), prefix...), i), typ: f.Type}
+		if f.Type.Kind() == reflect.String && chatOverwrite(name) {
+			fd.last = new(atomic.Pointer[string])
+		}
+		fields[name] = fd
 	}
 	for _, f := range embedded {
 		inner := map[string]fieldDecoder{}
@@ -113,6 +120,21 @@ func (d *structDecoder) field(key []byte) (fd fieldDecoder, exact, ok bool) {
 	return fieldDecoder{}, false, false
 }
 
+// repeated returns the string val holds when it is the field's latest value.
+func (fd fieldDecoder) repeated(val []byte) (string, bool) {
+	if fd.last == nil || len(val) < 2 || val[0] != '"' {
+		return "", false
+	}
+	if p := fd.last.Load(); p != nil && len(*p) == len(val)-2 && *p == string(val[1:len(val)-1]) {
+		return *p, true
+	}
+	s, ok := plainString(val)
+	if ok {
+		fd.last.Store(&s)
+	}
+	return s, ok
+}
+
 // decodeObject decodes the JSON object data into the struct rv and returns the members that
 // no field declares by exact name (nil when none), copied. JSON null leaves rv as it is.
 func decodeObject(data []byte, rv reflect.Value) (map[string]json.RawMessage, error) {
@@ -124,7 +146,9 @@ func decodeObject(data []byte, rv reflect.Value) (map[string]json.RawMessage, er
 	err := members(data, func(key, val []byte) error {
 		fd, exact, ok := d.field(key)
 		if ok {
-			if err := decodeValue(val, rv.FieldByIndex(fd.index)); err != nil {
+			if s, ok := fd.repeated(val); ok {
+				rv.FieldByIndex(fd.index).SetString(s)
+			} else if err := decodeValue(val, rv.FieldByIndex(fd.index)); err != nil {
 				return err
 			}
 		} else if !json.Valid(val) {
@@ -208,10 +232,15 @@ func decodeSlice(val []byte, v reflect.Value) error {
 		v.SetZero()
 		return nil
 	}
-	s := reflect.MakeSlice(v.Type(), 0, 0)
+	n := 0
+	if err := elements(val, func([]byte) error { n++; return nil }); err != nil {
+		return err
+	}
+	s := reflect.MakeSlice(v.Type(), n, n)
+	i := 0
 	err := elements(val, func(elem []byte) error {
-		s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
-		return decodeValue(elem, s.Index(s.Len()-1))
+		i++
+		return decodeValue(elem, s.Index(i-1))
 	})
 	if err != nil {
 		return err
