@@ -22,6 +22,7 @@ func chatOverwrite(key string) bool {
 // of [ChatResponse.JSON]) and string builders behind the typed fields.
 type chatAccumulator struct {
 	tree    map[string]any
+	merger  merger
 	choices []*choiceAcc
 }
 
@@ -68,7 +69,7 @@ func (r *ChatResponse) Accumulate(c ChatChunk) error {
 		r.acc = &chatAccumulator{tree: map[string]any{}}
 	}
 	a := r.acc
-	if err := mergeChatChunk(a.tree, chunk); err != nil {
+	if err := a.merger.mergeChatChunk(a.tree, chunk); err != nil {
 		return err
 	}
 	r.Raw = nil
@@ -224,8 +225,8 @@ func (r *ChatResponse) JSON() (json.RawMessage, error) {
 // mergeChatChunk merges one chunk into the tree of a chat response: top-level strings are
 // replaced, each choice's "delta" merges into its "message", and "object" becomes
 // "chat.completion".
-func mergeChatChunk(tree, chunk map[string]any) error {
-	m := merger{overwrite: chatOverwrite}
+func (m *merger) mergeChatChunk(tree, chunk map[string]any) error {
+	m.overwrite, m.path = chatOverwrite, m.path[:0]
 	if choices, ok := chunk["choices"].([]any); ok {
 		for i, c := range choices {
 			obj, ok := c.(map[string]any)
@@ -244,13 +245,15 @@ func mergeChatChunk(tree, chunk map[string]any) error {
 	var buf [8]string
 	for _, k := range appendSortedKeys(buf[:0], chunk) {
 		v := chunk[k]
-		if s, ok := v.(string); ok && replaceString(tree, k, s) {
-			continue
+		if s, ok := v.(string); ok && (k == "object" || replaceString(tree, k, s)) {
+			continue // "object" is set below
 		}
-		nv, err := m.merge(tree[k], v, "$."+k)
+		m.enterKey(k)
+		nv, err := m.merge(tree[k], v)
 		if err != nil {
 			return err
 		}
+		m.leave()
 		tree[k] = nv
 	}
 	replaceString(tree, "object", "chat.completion")

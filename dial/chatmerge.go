@@ -46,7 +46,8 @@ func (c ChunkJSON) finished() bool {
 // to use; it is not safe for concurrent use. After an error it is inconsistent and should be
 // dropped.
 type ChatMerge struct {
-	tree map[string]any
+	tree   map[string]any
+	merger merger
 }
 
 // Add merges a chunk. Errors match [ErrParse].
@@ -57,7 +58,7 @@ func (m *ChatMerge) Add(c ChunkJSON) error {
 	if m.tree == nil {
 		m.tree = map[string]any{}
 	}
-	return mergeChatChunk(m.tree, c.tree)
+	return m.merger.mergeChatChunk(m.tree, c.tree)
 }
 
 // JSON returns the merged response, as [ChatResponse.JSON] does for an accumulated response;

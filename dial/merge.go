@@ -38,13 +38,13 @@ const maxMergeIndex = 1 << 16
 // JSON null.
 func MergeChunks(chunks ...json.RawMessage) (json.RawMessage, error) {
 	var tree any
-	m := merger{}
+	var m merger
 	for i, ch := range chunks {
 		v, err := decodeTree(ch)
 		if err != nil {
 			return nil, fmt.Errorf("%w: chunk %d: %w", ErrParse, i, err)
 		}
-		if tree, err = m.merge(tree, v, "$"); err != nil {
+		if tree, err = m.merge(tree, v); err != nil {
 			return nil, err
 		}
 	}
@@ -53,19 +53,40 @@ func MergeChunks(chunks ...json.RawMessage) (json.RawMessage, error) {
 
 // merger applies the merge rule; overwrite names members whose strings replace instead of
 // concatenating (identifiers and enumerations that OpenAI-compatible servers repeat in every
-// chunk).
+// chunk). path is where the merge is, from the root "$": it is spelled out only for an
+// error.
 type merger struct {
 	overwrite func(key string) bool
+	path      []pathStep
 }
 
-// mergeError reports chunks that cannot be merged.
-func mergeError(path, format string, args ...any) error {
-	return fmt.Errorf("%w: cannot merge chunks at %s: %s", ErrParse, path, fmt.Sprintf(format, args...))
+// pathStep is a member name, or an array index when index >= 0.
+type pathStep struct {
+	key   string
+	index int
+}
+
+func (m *merger) enterKey(key string) { m.path = append(m.path, pathStep{key: key, index: -1}) }
+func (m *merger) enterIndex(i int)    { m.path = append(m.path, pathStep{index: i}) }
+func (m *merger) leave()              { m.path = m.path[:len(m.path)-1] }
+
+// mergeError reports chunks that cannot be merged at the current path, as "$.a.b[2]".
+func (m *merger) mergeError(format string, args ...any) error {
+	var b strings.Builder
+	b.WriteString("$")
+	for _, s := range m.path {
+		if s.index >= 0 {
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		} else {
+			b.WriteString("." + s.key)
+		}
+	}
+	return fmt.Errorf("%w: cannot merge chunks at %s: %s", ErrParse, b.String(), fmt.Sprintf(format, args...))
 }
 
 // merge merges src into dst and returns the new dst. src must be owned by the merge (freshly
 // decoded): it is adopted into the tree.
-func (m merger) merge(dst, src any, path string) (any, error) {
+func (m *merger) merge(dst, src any) (any, error) {
 	if src == nil {
 		return dst, nil
 	}
@@ -85,52 +106,54 @@ func (m merger) merge(dst, src any, path string) (any, error) {
 	case map[string]any:
 		d, ok := dst.(map[string]any)
 		if !ok {
-			return nil, mergeError(path, "an object into %s", kindOf(dst))
+			return nil, m.mergeError("an object into %s", kindOf(dst))
 		}
 		var buf [8]string
 		for _, k := range appendSortedKeys(buf[:0], s) {
 			if sv, ok := s[k].(string); ok && m.overwrite != nil && m.overwrite(k) && replaceString(d, k, sv) {
 				continue
 			}
-			nv, err := m.merge(d[k], s[k], path+"."+k)
+			m.enterKey(k)
+			nv, err := m.merge(d[k], s[k])
 			if err != nil {
 				return nil, err
 			}
+			m.leave()
 			d[k] = nv
 		}
 		return d, nil
 	case string:
 		d, ok := dst.(*strings.Builder)
 		if !ok {
-			return nil, mergeError(path, "a string into %s", kindOf(dst))
+			return nil, m.mergeError("a string into %s", kindOf(dst))
 		}
 		d.WriteString(s)
 		return d, nil
 	case json.Number:
 		if _, ok := dst.(json.Number); !ok {
-			return nil, mergeError(path, "a number into %s", kindOf(dst))
+			return nil, m.mergeError("a number into %s", kindOf(dst))
 		}
 		return s, nil
 	case bool:
 		if _, ok := dst.(bool); !ok {
-			return nil, mergeError(path, "a boolean into %s", kindOf(dst))
+			return nil, m.mergeError("a boolean into %s", kindOf(dst))
 		}
 		return s, nil
 	case []any:
 		d, ok := dst.([]any)
 		if !ok {
-			return nil, mergeError(path, "an array into %s", kindOf(dst))
+			return nil, m.mergeError("an array into %s", kindOf(dst))
 		}
-		return m.mergeArrays(d, s, path)
+		return m.mergeArrays(d, s)
 	}
-	return nil, mergeError(path, "unexpected value %T", src)
+	return nil, m.mergeError("unexpected value %T", src)
 }
 
-func (m merger) mergeArrays(dst, src []any, path string) (any, error) {
+func (m *merger) mergeArrays(dst, src []any) (any, error) {
 	if len(src) == 0 {
 		return dst, nil
 	}
-	srcIndexed, err := indexedArray(src, path)
+	srcIndexed, err := m.indexedArray(src)
 	if err != nil {
 		return nil, err
 	}
@@ -139,32 +162,34 @@ func (m merger) mergeArrays(dst, src []any, path string) (any, error) {
 		if len(dst) == 0 {
 			return adopt(src), nil
 		}
-		return nil, mergeError(path, "two non-indexed non-empty arrays")
+		return nil, m.mergeError("two non-indexed non-empty arrays")
 	}
 	if len(dst) > 0 {
-		dstIndexed, err := indexedArray(dst, path)
+		dstIndexed, err := m.indexedArray(dst)
 		if err != nil {
 			return nil, err
 		}
 		if !dstIndexed {
-			return nil, mergeError(path, "an indexed array into a non-indexed array")
+			return nil, m.mergeError("an indexed array into a non-indexed array")
 		}
 	}
 	// Indexed elements merge into the slot their index names; gaps are filled with
 	// placeholders that later chunks may complete (DIAL Core's "forward gap" case).
 	for _, e := range src {
 		obj := e.(map[string]any)
-		idx, err := elementIndex(obj, path)
+		idx, err := m.elementIndex(obj)
 		if err != nil {
 			return nil, err
 		}
 		for len(dst) <= idx {
 			dst = append(dst, map[string]any{"index": json.Number(strconv.Itoa(len(dst)))})
 		}
-		nv, err := m.merge(dst[idx], obj, path+"["+strconv.Itoa(idx)+"]")
+		m.enterIndex(idx)
+		nv, err := m.merge(dst[idx], obj)
 		if err != nil {
 			return nil, err
 		}
+		m.leave()
 		dst[idx] = nv
 	}
 	return dst, nil
@@ -172,7 +197,7 @@ func (m merger) mergeArrays(dst, src []any, path string) (any, error) {
 
 // indexedArray reports whether every element of a is an object with an "index", false when
 // none is, and an error when some are.
-func indexedArray(a []any, path string) (bool, error) {
+func (m *merger) indexedArray(a []any) (bool, error) {
 	n := 0
 	for _, e := range a {
 		if obj, ok := e.(map[string]any); ok {
@@ -182,19 +207,19 @@ func indexedArray(a []any, path string) (bool, error) {
 		}
 	}
 	if n != 0 && n != len(a) {
-		return false, mergeError(path, "all elements of an array must be either indexed or not indexed")
+		return false, m.mergeError("all elements of an array must be either indexed or not indexed")
 	}
 	return n > 0, nil
 }
 
-func elementIndex(obj map[string]any, path string) (int, error) {
+func (m *merger) elementIndex(obj map[string]any) (int, error) {
 	num, ok := obj["index"].(json.Number)
 	if !ok {
-		return 0, mergeError(path, "index is not a number")
+		return 0, m.mergeError("index is not a number")
 	}
 	idx, err := strconv.Atoi(string(num))
 	if err != nil || idx < 0 || idx > maxMergeIndex {
-		return 0, mergeError(path, "index %s is not an integer in 0..%d", num, maxMergeIndex)
+		return 0, m.mergeError("index %s is not an integer in 0..%d", num, maxMergeIndex)
 	}
 	return idx, nil
 }

@@ -7,6 +7,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -32,7 +33,7 @@ type Builder[V any] interface {
 // Scan decodes the JSON value data holds (with surrounding white space) and reports whether
 // it could.
 func Scan[V any, B Builder[V]](data []byte, b B) (V, bool) {
-	s := scanner[V, B]{b: b, data: data}
+	s := scanner[V, B]{b: b, data: data, keys: make([]string, 0, 16), vals: make([]V, 0, 16)}
 	v, ok := s.value()
 	if !ok {
 		return v, false
@@ -108,7 +109,7 @@ func (s *scanner[V, B]) object() (V, bool) {
 		if s.i >= len(s.data) || s.data[s.i] != '"' {
 			return false
 		}
-		key, ok := s.string()
+		key, ok := s.key()
 		if !ok {
 			return false
 		}
@@ -202,6 +203,31 @@ func (s *scanner[V, B]) string() (string, bool) {
 	}
 	return "", false
 }
+
+// key reads a member name at s.i (the opening quote), without a new string for the names
+// that chat completions and their chunks repeat.
+func (s *scanner[V, B]) key() (string, bool) {
+	if end := bytes.IndexByte(s.data[s.i+1:], '"'); end >= 0 {
+		if k, ok := commonKeys[string(s.data[s.i+1:s.i+1+end])]; ok {
+			s.i += end + 2
+			return k, true
+		}
+	}
+	return s.string()
+}
+
+// commonKeys are the member names of chat completions and their chunks.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"id", "object", "created", "model", "system_fingerprint", "choices",
+		"index", "delta", "message", "role", "content", "refusal", "name", "finish_reason",
+		"logprobs", "tool_calls", "tool_call_id", "type", "function", "arguments", "usage",
+		"prompt_tokens", "completion_tokens", "total_tokens", "statistics", "custom_content",
+		"attachments", "stages", "state", "title", "url", "status"} {
+		m[k] = k
+	}
+	return m
+}()
 
 // escaped finishes a string literal that has an escape at j, decoding into the scratch
 // buffer.
