@@ -533,44 +533,47 @@ func (c *Client) ChatMany(L *luar.LState) int {
 			L.ArgError(1, fmt.Sprintf("request %d: chat_many does not stream", i+1))
 		}
 	}
+	// Each result is converted on this thread as it arrives, and its bytes (and the request's)
+	// dropped, so the raw answers are not all held at once. A worker hands its result over
+	// before it frees its place for the next request.
 	type result struct {
+		i   int
 		raw json.RawMessage
 		err error
 	}
-	results := make([]result, n)
 	d := &dispatcher{calls: make(chan func())}
 	ctx := context.WithValue(Context(L.LState), dispatchKey{}, d)
-	done := make(chan struct{}, n)
+	done := make(chan result)
 	sem := make(chan struct{}, concurrency)
 	go func() {
 		for i := range calls {
 			sem <- struct{}{}
 			go func() {
-				defer func() { <-sem; done <- struct{}{} }()
-				raw, err := c.c.ChatRaw(ctx, calls[i].deployment, calls[i].body, calls[i].opts...)
-				results[i] = result{raw, err}
+				call := calls[i]
+				calls[i] = chatCall{}
+				raw, err := c.c.ChatRaw(ctx, call.deployment, call.body, call.opts...)
+				done <- result{i, raw, err}
+				<-sem
 			}()
 		}
 	}()
+	out := MarkArray(L.LState, L.CreateTable(n, 0))
 	for finished := 0; finished < n; {
 		select {
 		case f := <-d.calls:
 			f()
-		case <-done:
+		case r := <-done:
 			finished++
+			item := L.NewTable()
+			if r.err != nil {
+				item.RawSetString("error", c.m.errorTable(L.LState, r.err))
+			} else if v, err := c.m.decodeResponse(L.LState, r.raw); err != nil {
+				item.RawSetString("error", c.m.errorTable(L.LState, err))
+			} else {
+				item.RawSetString("response", v)
+			}
+			out.RawSetInt(r.i+1, item)
 		}
-	}
-	out := MarkArray(L.LState, L.CreateTable(n, 0))
-	for _, r := range results {
-		item := L.NewTable()
-		if r.err != nil {
-			item.RawSetString("error", c.m.errorTable(L.LState, r.err))
-		} else if v, err := c.m.decodeResponse(L.LState, r.raw); err != nil {
-			item.RawSetString("error", c.m.errorTable(L.LState, err))
-		} else {
-			item.RawSetString("response", v)
-		}
-		out.Append(item)
 	}
 	L.Push(out)
 	return 1
