@@ -189,19 +189,17 @@ func (s *scanner[V, B]) elements(closing byte, elem func() bool) bool {
 
 // string reads a string literal at s.i (the opening quote).
 func (s *scanner[V, B]) string() (string, bool) {
-	start := s.i + 1
-	for j := start; j < len(s.data); j++ {
-		switch c := s.data[j]; {
-		case c == '"':
-			s.i = j + 1
-			return string(s.data[start:j]), true
-		case c == '\\':
-			return s.escaped(start, j)
-		case c < 0x20:
-			return "", false
-		}
+	b, end, ok := appendString(s.buf[:0], s.data, s.i)
+	if !ok {
+		return "", false
 	}
-	return "", false
+	if b == nil {
+		str := string(s.data[s.i+1 : end-1])
+		s.i = end
+		return str, true
+	}
+	s.buf, s.i = b, end
+	return string(b), true
 }
 
 // key reads a member name at s.i (the opening quote), without a new string for the names
@@ -229,28 +227,57 @@ var commonKeys = func() map[string]string {
 	return m
 }()
 
-// escaped finishes a string literal that has an escape at j, decoding into the scratch
-// buffer.
-func (s *scanner[V, B]) escaped(start, j int) (string, bool) {
-	b := append(s.buf[:0], s.data[start:j]...)
-	for j < len(s.data) {
-		c := s.data[j]
+// AppendString appends the string the JSON string literal lit holds to dst and reports
+// whether lit is one (the whole of it) in a form Scan decodes. It does not check UTF-8.
+func AppendString(dst, lit []byte) ([]byte, bool) {
+	b, end, ok := appendString(dst, lit, 0)
+	if !ok || end != len(lit) {
+		return dst, false
+	}
+	if b == nil {
+		return append(dst, lit[1:end-1]...), true
+	}
+	return b, true
+}
+
+// appendString reads the string literal at data[i] (the opening quote) and returns the index
+// just past it. A literal without escapes is not copied: b is nil. Otherwise its decoded
+// bytes are appended to buf and returned in b.
+func appendString(buf, data []byte, i int) (b []byte, end int, ok bool) {
+	start := i + 1
+	j := start
+	for ; ; j++ {
+		if j >= len(data) {
+			return nil, 0, false
+		}
+		c := data[j]
+		if c == '"' {
+			return nil, j + 1, true
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return nil, 0, false
+		}
+	}
+	b = append(buf, data[start:j]...)
+	for j < len(data) {
+		c := data[j]
 		switch {
 		case c == '"':
-			s.i = j + 1
-			s.buf = b
-			return string(b), true
+			return b, j + 1, true
 		case c < 0x20:
-			return "", false
+			return nil, 0, false
 		case c != '\\':
 			b = append(b, c)
 			j++
 			continue
 		}
-		if j+1 >= len(s.data) {
-			return "", false
+		if j+1 >= len(data) {
+			return nil, 0, false
 		}
-		switch e := s.data[j+1]; e {
+		switch e := data[j+1]; e {
 		case '"', '\\', '/':
 			b = append(b, e)
 		case 'b':
@@ -264,34 +291,34 @@ func (s *scanner[V, B]) escaped(start, j int) (string, bool) {
 		case 't':
 			b = append(b, '\t')
 		case 'u':
-			r, ok := hex4(s.data, j+2)
+			r, ok := hex4(data, j+2)
 			if !ok {
-				return "", false
+				return nil, 0, false
 			}
 			j += 6
 			if utf16.IsSurrogate(r) {
 				// Only a high surrogate followed by a low one is plain; encoding/json decides
 				// the rest.
-				if j+1 >= len(s.data) || s.data[j] != '\\' || s.data[j+1] != 'u' {
-					return "", false
+				if j+1 >= len(data) || data[j] != '\\' || data[j+1] != 'u' {
+					return nil, 0, false
 				}
-				low, ok := hex4(s.data, j+2)
+				low, ok := hex4(data, j+2)
 				if !ok {
-					return "", false
+					return nil, 0, false
 				}
 				if r = utf16.DecodeRune(r, low); r == utf8.RuneError {
-					return "", false
+					return nil, 0, false
 				}
 				j += 6
 			}
 			b = utf8.AppendRune(b, r)
 			continue
 		default:
-			return "", false
+			return nil, 0, false
 		}
 		j += 2
 	}
-	return "", false
+	return nil, 0, false
 }
 
 // hex4 reads the four hex digits of a \u escape at data[j:].
@@ -315,6 +342,26 @@ func hex4(data []byte, j int) (rune, bool) {
 	}
 	return r, true
 }
+
+// IsNumber reports whether lit is a JSON number literal.
+func IsNumber(lit []byte) bool {
+	if len(lit) == 0 {
+		return false
+	}
+	s := scanner[struct{}, noValues]{data: lit}
+	_, ok := s.number()
+	return ok && s.i == len(lit)
+}
+
+// noValues builds nothing, for scanning without values.
+type noValues struct{}
+
+func (noValues) Null() struct{}                                 { return struct{}{} }
+func (noValues) Bool(bool) struct{}                             { return struct{}{} }
+func (noValues) String(string) struct{}                         { return struct{}{} }
+func (noValues) Number([]byte) (struct{}, bool)                 { return struct{}{}, true }
+func (noValues) Object(keys []string, vals []struct{}) struct{} { return struct{}{} }
+func (noValues) Array(vals []struct{}) struct{}                 { return struct{}{} }
 
 // number reads a number literal by JSON's grammar and returns it.
 func (s *scanner[V, B]) number() ([]byte, bool) {
