@@ -54,22 +54,14 @@ func (r *ChatResponse) Accumulate(c ChatChunk) error {
 			return fmt.Errorf("%w: encoding chunk: %w", ErrParse, err)
 		}
 	}
-	// The chunk is merged twice: as a JSON tree (the complete record, unknown members
+	// The chunk is merged twice: into a JSON tree (the complete record, unknown members
 	// included) and into the typed fields, where strings grow in builders so that a long
 	// answer costs linear, not quadratic, time.
-	v, err := decodeTree(raw)
-	if err != nil {
-		return fmt.Errorf("%w: chunk: %w", ErrParse, err)
-	}
-	chunk, ok := v.(map[string]any)
-	if !ok {
-		return fmt.Errorf("%w: chunk is not a JSON object", ErrParse)
-	}
 	if r.acc == nil {
 		r.acc = &chatAccumulator{tree: map[string]any{}}
 	}
 	a := r.acc
-	if err := a.merger.mergeChatChunk(a.tree, chunk); err != nil {
+	if err := a.merger.mergeChatJSON(a.tree, raw); err != nil {
 		return err
 	}
 	r.Raw = nil
@@ -220,6 +212,23 @@ func (r *ChatResponse) JSON() (json.RawMessage, error) {
 		return r.Raw, nil
 	}
 	return json.Marshal(r)
+}
+
+// mergeChatJSON merges the JSON of one chunk into the tree of a chat response: by the fast
+// path when it can, else decoded and merged by mergeChatChunk.
+func (m *merger) mergeChatJSON(tree map[string]any, raw []byte) error {
+	if m.fastMergeChat(tree, raw) {
+		return nil
+	}
+	v, err := decodeTree(raw)
+	if err != nil {
+		return fmt.Errorf("%w: chunk: %w", ErrParse, err)
+	}
+	chunk, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%w: chunk is not a JSON object", ErrParse)
+	}
+	return m.mergeChatChunk(tree, chunk)
 }
 
 // mergeChatChunk merges one chunk into the tree of a chat response: top-level strings are

@@ -7,38 +7,47 @@ import (
 )
 
 // ChunkJSON is one chunk of a stream opened with [Client.ChatStreamJSON]: Raw is the event's
-// data exactly as received. The chunk is parsed once, for [ChatMerge.Add], which consumes
-// that parse: add a chunk to one merge only, once.
+// data exactly as received, checked to be a JSON object.
 type ChunkJSON struct {
-	Raw  json.RawMessage
-	tree map[string]any
+	Raw json.RawMessage
 }
 
-// decodeChunkJSON parses a chunk, which must be a JSON object.
+// decodeChunkJSON checks a chunk, which must be a JSON object; the error of invalid JSON is
+// encoding/json's.
 func decodeChunkJSON(data []byte) (ChunkJSON, error) {
-	v, err := decodeTree(data)
-	if err != nil {
+	if !json.Valid(data) {
+		_, err := decodeTree(data)
 		return ChunkJSON{}, err
 	}
-	tree, ok := v.(map[string]any)
-	if !ok {
+	if data[skipSpace(data, 0)] != '{' {
 		return ChunkJSON{}, errNotObject
 	}
-	return ChunkJSON{Raw: bytes.Clone(data), tree: tree}, nil
+	return ChunkJSON{Raw: bytes.Clone(data)}, nil
 }
 
 var errNotObject = fmt.Errorf("chunk is not a JSON object")
 
 // finished reports whether a choice of the chunk has a non-empty finish_reason.
 func (c ChunkJSON) finished() bool {
-	choices, _ := c.tree["choices"].([]any)
-	for _, ch := range choices {
-		obj, _ := ch.(map[string]any)
-		if s, _ := obj["finish_reason"].(string); s != "" {
-			return true
-		}
+	if !bytes.Contains(c.Raw, []byte(`"finish_reason"`)) {
+		return false
 	}
-	return false
+	found := false
+	_ = eachMember(c.Raw, func(key, val []byte) {
+		if string(key) != "choices" {
+			return
+		}
+		_ = elements(val, func(choice []byte) error {
+			_ = eachMember(choice, func(key, val []byte) {
+				var reason string
+				if string(key) == "finish_reason" && json.Unmarshal(val, &reason) == nil && reason != "" {
+					found = true
+				}
+			})
+			return nil
+		})
+	})
+	return found
 }
 
 // ChatMerge builds the complete response from the JSON of a stream's chunks, by the rule of
@@ -52,13 +61,10 @@ type ChatMerge struct {
 
 // Add merges a chunk. Errors match [ErrParse].
 func (m *ChatMerge) Add(c ChunkJSON) error {
-	if c.tree == nil {
-		return fmt.Errorf("%w: chunk was not parsed by ChatStreamJSON", ErrParse)
-	}
 	if m.tree == nil {
 		m.tree = map[string]any{}
 	}
-	return m.merger.mergeChatChunk(m.tree, c.tree)
+	return m.merger.mergeChatJSON(m.tree, c.Raw)
 }
 
 // JSON returns the merged response, as [ChatResponse.JSON] does for an accumulated response;

@@ -335,7 +335,7 @@ func members(data []byte, fn func(key, val []byte) error) error {
 		}
 		i = skipSpace(data, i+1)
 		vend := skipValue(data, i)
-		if vend < 0 {
+		if vend <= i {
 			return errMalformedObject
 		}
 		if err := fn(key, data[i:vend]); err != nil {
@@ -369,7 +369,7 @@ func elements(data []byte, fn func(elem []byte) error) error {
 	}
 	for {
 		vend := skipValue(data, i)
-		if vend < 0 {
+		if vend <= i {
 			return errMalformedObject
 		}
 		if err := fn(data[i:vend]); err != nil {

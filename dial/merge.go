@@ -58,6 +58,8 @@ func MergeChunks(chunks ...json.RawMessage) (json.RawMessage, error) {
 type merger struct {
 	overwrite func(key string) bool
 	path      []pathStep
+	ops       []fastOp // the fast path's plan (see fastMergeChat)
+	scratch   []byte   // the strings of the plan
 }
 
 // pathStep is a member name, or an array index when index >= 0.
