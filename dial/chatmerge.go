@@ -39,8 +39,7 @@ func (c ChunkJSON) finished() bool {
 		}
 		_ = elements(val, func(choice []byte) error {
 			_ = eachMember(choice, func(key, val []byte) {
-				var reason string
-				if string(key) == "finish_reason" && json.Unmarshal(val, &reason) == nil && reason != "" {
+				if string(key) == "finish_reason" && len(val) > 0 && val[0] == '"' && string(val) != `""` {
 					found = true
 				}
 			})

@@ -101,3 +101,22 @@ func TestFastMergeTakesUsualChunks(t *testing.T) {
 	assert.Equal(t, `{"choices":[{"finish_reason":"stop","index":0,"message":{"content":"x\ny","role":"assistant"}}],"created":1,"id":"a","model":"m","object":"chat.completion"}`,
 		string(encodeTree(tree, true)))
 }
+
+// TestChunkJSONFinished checks the finish_reason sniffing that lets a stream end without
+// [DONE].
+func TestChunkJSONFinished(t *testing.T) {
+	t.Parallel()
+	for chunk, want := range map[string]bool{
+		`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`:                   true,
+		`{"choices":[{"index":0,"delta":{}},{"index":1,"finish_reason":"length"}]}`:     true,
+		`{"choices":[{"index":0,"delta":{},"finish_reason":null}]}`:                     false,
+		`{"choices":[{"index":0,"delta":{},"finish_reason":""}]}`:                       false,
+		`{"choices":[{"index":0,"delta":{"content":"\"finish_reason\":\"stop\""}}]}`:    false,
+		`{"choices":[{"index":0,"delta":{"custom_content":{"finish_reason":"stop"}}}]}`: false,
+		`{"finish_reason":"stop","choices":[]}`:                                         false,
+	} {
+		c, err := decodeChunkJSON([]byte(chunk))
+		require.NoError(t, err)
+		assert.Equal(t, want, c.finished(), chunk)
+	}
+}
