@@ -317,15 +317,17 @@ func decodeTree(b []byte) (any, error) {
 // array keep their index, as a chat completion's choices do.
 func encodeTree(v any, chat bool) json.RawMessage {
 	var buf bytes.Buffer
+	buf.Grow(treeSize(v))
 	enc := treeEncoder{buf: &buf, chat: chat}
 	enc.value(v, false, false, true)
 	return buf.Bytes()
 }
 
 type treeEncoder struct {
-	buf  *bytes.Buffer
-	chat bool
-	str  *json.Encoder
+	buf   *bytes.Buffer
+	piece bytes.Buffer // one piece of a string, encoded
+	chat  bool
+	str   *json.Encoder
 }
 
 // value encodes v. dropIndex removes v's own "index" member (v is an array element);
@@ -371,13 +373,55 @@ func (e *treeEncoder) value(v any, dropIndex, keepElemIndex, top bool) {
 	}
 }
 
+// treeSize estimates the length of a tree's encoding (exactly, when no string needs an
+// escape), so that a long answer is encoded without the buffer growing.
+func treeSize(v any) int {
+	switch t := v.(type) {
+	case *strings.Builder:
+		return t.Len() + 2
+	case string:
+		return len(t) + 2
+	case json.Number:
+		return len(t)
+	case []any:
+		n := 2
+		for _, e := range t {
+			n += treeSize(e) + 1
+		}
+		return n
+	case map[string]any:
+		n := 2
+		for k, e := range t {
+			n += len(k) + 4 + treeSize(e)
+		}
+		return n
+	}
+	return 5 // null, true, false
+}
+
+// stringPiece is the most of a string encoded at once: the encoder builds each piece's
+// encoding in a buffer of its own before copying it.
+const stringPiece = 64 << 10
+
 func (e *treeEncoder) string(s string) {
 	if e.str == nil {
-		e.str = json.NewEncoder(e.buf)
+		e.str = json.NewEncoder(&e.piece)
 		e.str.SetEscapeHTML(false)
 	}
-	_ = e.str.Encode(s)
-	e.buf.Truncate(e.buf.Len() - 1) // Encode appends a newline
+	e.buf.WriteByte('"')
+	for len(s) > 0 {
+		// Pieces end where a character starts, so every character is encoded whole.
+		n := min(len(s), stringPiece)
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		e.piece.Reset()
+		_ = e.str.Encode(s[:n])
+		p := e.piece.Bytes()
+		e.buf.Write(p[1 : len(p)-2]) // without the quotes and Encode's newline
+		s = s[n:]
+	}
+	e.buf.WriteByte('"')
 }
 
 // subtree returns the value at path in tree (object keys and array indices), or nil.
