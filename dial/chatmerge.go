@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // ChunkJSON is one chunk of a stream opened with [Client.ChatStreamJSON]: Raw is the event's
@@ -73,6 +74,41 @@ func (m *ChatMerge) JSON() (json.RawMessage, error) {
 		return json.Marshal(ChatResponse{})
 	}
 	return encodeTree(m.tree, true), nil
+}
+
+// Value returns the merged response as encoding/json decodes [ChatMerge.JSON] into an any
+// with UseNumber (objects as map[string]any, arrays as []any, numbers as json.Number),
+// without encoding it: its strings share the merge's memory, so a long answer is not
+// copied. It returns nil before the first chunk.
+func (m *ChatMerge) Value() any {
+	if m.tree == nil {
+		return nil
+	}
+	return treeValue(m.tree, false, false, true)
+}
+
+// treeValue converts a chat response's tree as encodeTree(v, true) encodes it (see
+// [treeEncoder.value] for the flags).
+func treeValue(v any, dropIndex, keepElemIndex, top bool) any {
+	switch t := v.(type) {
+	case *strings.Builder:
+		return t.String()
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = treeValue(e, !keepElemIndex, false, false)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			if !(dropIndex && k == "index") {
+				out[k] = treeValue(e, false, top && k == "choices", false)
+			}
+		}
+		return out
+	}
+	return v
 }
 
 // Usage returns the merged usage, or nil when no chunk had one.

@@ -31,7 +31,8 @@ func mergeGeneral(chunks [][]byte) (string, error) {
 }
 
 // FuzzFastMergeChat merges a sequence of chunks (one per line) with the fast path and by the
-// general rule alone, and requires the same merged JSON, or an error from both.
+// general rule alone, and requires the same merged JSON, or an error from both; the merge's
+// Value must be its JSON decoded.
 func FuzzFastMergeChat(f *testing.F) {
 	seeds := []string{
 		"{\"id\":\"a\",\"object\":\"chat.completion.chunk\",\"created\":1,\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n" +
@@ -81,6 +82,9 @@ func FuzzFastMergeChat(f *testing.F) {
 		got, err := acc.JSON()
 		require.NoError(t, err)
 		assert.Equal(t, want, string(got), "%q", data)
+		decoded, err := decodeTree(got)
+		require.NoError(t, err)
+		assert.Equal(t, decoded, acc.Value(), "Value and JSON differ for %q", data)
 	})
 }
 

@@ -303,25 +303,44 @@ func (c *Client) chatStream(L *lua.LState, call chatCall) int {
 			break
 		}
 	}
-	merged, jerr := acc.JSON()
+	resp, rerr := merged(L, &acc)
 	if err := s.Err(); err != nil {
 		n := c.m.fail(L, err)
-		if jerr == nil && merged != nil {
-			if partial, perr := FromJSON(L, merged); perr == nil {
-				L.Get(-1).(*lua.LTable).RawSetString("partial", partial)
-			}
+		if rerr == nil {
+			L.Get(-1).(*lua.LTable).RawSetString("partial", resp)
 		}
 		return n
 	}
-	if jerr != nil {
-		return c.m.fail(L, jerr)
+	if rerr != nil {
+		return c.m.fail(L, rerr)
 	}
 	usage, err := acc.Usage()
 	if err != nil {
 		return c.m.fail(L, err)
 	}
 	c.m.countUsage(usage)
-	return c.m.pushJSON(L, merged)
+	L.Push(resp)
+	return 1
+}
+
+// merged converts the response merged so far into Lua values, straight from the merge, so
+// that a long answer's text is not copied (an empty merge through its JSON). Errors match
+// [dial.ErrParse].
+func merged(L *lua.LState, acc *dial.ChatMerge) (lua.LValue, error) {
+	var v lua.LValue
+	var err error
+	if tree := acc.Value(); tree != nil {
+		v, err = FromGo(L, tree)
+	} else {
+		var raw []byte
+		if raw, err = acc.JSON(); err == nil {
+			v, err = FromJSON(L, raw)
+		}
+	}
+	if err != nil {
+		return nil, errors.Join(dial.ErrParse, err)
+	}
+	return v, nil
 }
 
 // Ask is client:ask(deployment, prompt [, options]): the answer's text and the whole
@@ -472,11 +491,12 @@ func (s *Stream) Close(L *luar.LState) int {
 
 // Response is stream:response(): the response merged from the chunks read so far.
 func (s *Stream) Response(L *luar.LState) int {
-	merged, err := s.acc.JSON()
+	v, err := merged(L.LState, &s.acc)
 	if err != nil {
 		return s.m.fail(L.LState, err)
 	}
-	return s.m.pushJSON(L.LState, merged)
+	L.Push(v)
+	return 1
 }
 
 // Embeddings is client:embeddings{deployment = …, input = …}: every key but deployment and
