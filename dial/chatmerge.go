@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/dialua/dialua/internal/jsonscan"
 )
 
 // ChunkJSON is one chunk of a stream opened with [Client.ChatStreamJSON]: Raw is the event's
@@ -16,7 +18,7 @@ type ChunkJSON struct {
 // decodeChunkJSON checks a chunk, which must be a JSON object; the error of invalid JSON is
 // encoding/json's.
 func decodeChunkJSON(data []byte) (ChunkJSON, error) {
-	if !json.Valid(data) {
+	if !jsonscan.Valid(data) && !json.Valid(data) {
 		_, err := decodeTree(data)
 		return ChunkJSON{}, err
 	}

@@ -47,9 +47,11 @@ type scanner[V any, B Builder[V]] struct {
 	data  []byte
 	i     int
 	depth int
-	buf   []byte   // scratch for strings with escapes
-	keys  []string // members of the open objects
-	vals  []V      // members and elements of the open containers
+	buf   []byte // scratch for strings with escapes
+	// skipStrings makes string and key check literals without making strings of them.
+	skipStrings bool
+	keys        []string // members of the open objects
+	vals        []V      // members and elements of the open containers
 }
 
 func (s *scanner[V, B]) space() {
@@ -104,27 +106,12 @@ func (s *scanner[V, B]) literal(word string) bool {
 func (s *scanner[V, B]) object() (V, bool) {
 	var zero V
 	mark, kmark := len(s.vals), len(s.keys)
-	ok := s.elements('}', func() bool {
-		s.space()
-		if s.i >= len(s.data) || s.data[s.i] != '"' {
-			return false
+	more, ok := s.open('}')
+	for ok && more {
+		if ok = s.member(); ok {
+			more, ok = s.next('}')
 		}
-		key, ok := s.key()
-		if !ok {
-			return false
-		}
-		s.space()
-		if s.i >= len(s.data) || s.data[s.i] != ':' {
-			return false
-		}
-		s.i++
-		v, ok := s.value()
-		if ok {
-			s.keys = append(s.keys, key)
-			s.vals = append(s.vals, v)
-		}
-		return ok
-	})
+	}
 	if !ok {
 		return zero, false
 	}
@@ -134,16 +121,42 @@ func (s *scanner[V, B]) object() (V, bool) {
 	return v, true
 }
 
+// member reads one member of an object and keeps its name and value.
+func (s *scanner[V, B]) member() bool {
+	s.space()
+	if s.i >= len(s.data) || s.data[s.i] != '"' {
+		return false
+	}
+	key, ok := s.key()
+	if !ok {
+		return false
+	}
+	s.space()
+	if s.i >= len(s.data) || s.data[s.i] != ':' {
+		return false
+	}
+	s.i++
+	v, ok := s.value()
+	if ok && !s.skipStrings {
+		s.keys = append(s.keys, key)
+		s.vals = append(s.vals, v)
+	}
+	return ok
+}
+
 func (s *scanner[V, B]) array() (V, bool) {
 	var zero V
 	mark := len(s.vals)
-	ok := s.elements(']', func() bool {
-		v, ok := s.value()
-		if ok {
-			s.vals = append(s.vals, v)
+	more, ok := s.open(']')
+	for ok && more {
+		var v V
+		if v, ok = s.value(); ok {
+			if !s.skipStrings {
+				s.vals = append(s.vals, v)
+			}
+			more, ok = s.next(']')
 		}
-		return ok
-	})
+	}
 	if !ok {
 		return zero, false
 	}
@@ -153,38 +166,38 @@ func (s *scanner[V, B]) array() (V, bool) {
 	return v, true
 }
 
-// elements reads the comma-separated elements of an object or array, from its opening
-// bracket at s.i to the closing one, calling elem for each; it reports whether the container
-// was well formed.
-func (s *scanner[V, B]) elements(closing byte, elem func() bool) bool {
+// open enters the object or array whose opening bracket is at s.i and reports whether an
+// element comes before its closing bracket; ok is false when the nesting is too deep.
+func (s *scanner[V, B]) open(closing byte) (more, ok bool) {
 	if s.depth++; s.depth > MaxDepth {
-		return false
+		return false, false
 	}
-	defer func() { s.depth-- }()
-	s.i++ // the opening bracket
+	s.i++
 	s.space()
 	if s.i < len(s.data) && s.data[s.i] == closing {
 		s.i++
-		return true
+		s.depth--
+		return false, true
 	}
-	for {
-		if !elem() {
-			return false
-		}
-		s.space()
-		if s.i >= len(s.data) {
-			return false
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-		case closing:
-			s.i++
-			return true
-		default:
-			return false
-		}
+	return true, true
+}
+
+// next reads what follows an element: a comma, and more elements, or the closing bracket.
+func (s *scanner[V, B]) next(closing byte) (more, ok bool) {
+	s.space()
+	if s.i >= len(s.data) {
+		return false, false
 	}
+	switch s.data[s.i] {
+	case ',':
+		s.i++
+		return true, true
+	case closing:
+		s.i++
+		s.depth--
+		return false, true
+	}
+	return false, false
 }
 
 // string reads a string literal at s.i (the opening quote).
@@ -192,6 +205,10 @@ func (s *scanner[V, B]) string() (string, bool) {
 	b, end, ok := appendString(s.buf[:0], s.data, s.i)
 	if !ok {
 		return "", false
+	}
+	if s.skipStrings {
+		s.i = end
+		return "", true
 	}
 	if b == nil {
 		str := string(s.data[s.i+1 : end-1])
@@ -205,6 +222,9 @@ func (s *scanner[V, B]) string() (string, bool) {
 // key reads a member name at s.i (the opening quote), without a new string for the names
 // that chat completions and their chunks repeat.
 func (s *scanner[V, B]) key() (string, bool) {
+	if s.skipStrings {
+		return s.string()
+	}
 	if end := bytes.IndexByte(s.data[s.i+1:], '"'); end >= 0 {
 		if k, ok := commonKeys[string(s.data[s.i+1:s.i+1+end])]; ok {
 			s.i += end + 2
@@ -341,6 +361,17 @@ func hex4(data []byte, j int) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
+}
+
+// Valid reports whether data is JSON in a form Scan decodes, without building anything. Valid
+// JSON in other forms (a lone UTF-16 surrogate, very deep nesting) gives false too.
+func Valid(data []byte) bool {
+	s := scanner[struct{}, noValues]{data: data, skipStrings: true}
+	if _, ok := s.value(); !ok {
+		return false
+	}
+	s.space()
+	return s.i == len(data)
 }
 
 // IsNumber reports whether lit is a JSON number literal.

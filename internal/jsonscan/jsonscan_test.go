@@ -38,7 +38,7 @@ var seeds = []string{
 }
 
 // FuzzScanMatchesEncodingJSON requires Scan to decode valid UTF-8 as encoding/json does, or to
-// leave it.
+// leave it, and Valid to accept exactly what Scan decodes.
 func FuzzScanMatchesEncodingJSON(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -55,6 +55,7 @@ func FuzzScanMatchesEncodingJSON(f *testing.F) {
 		if err == nil && dec.More() {
 			err = assert.AnError
 		}
+		assert.Equal(t, ok, jsonscan.Valid(data), "Valid and Scan disagree on %q", data)
 		if !ok {
 			return
 		}
