@@ -22,6 +22,7 @@ func chatOverwrite(key string) bool {
 // of [ChatResponse.JSON]) and string builders behind the typed fields.
 type chatAccumulator struct {
 	tree    map[string]any
+	merger  merger
 	choices []*choiceAcc
 }
 
@@ -53,22 +54,14 @@ func (r *ChatResponse) Accumulate(c ChatChunk) error {
 			return fmt.Errorf("%w: encoding chunk: %w", ErrParse, err)
 		}
 	}
-	// The chunk is merged twice: as a JSON tree (the complete record, unknown members
+	// The chunk is merged twice: into a JSON tree (the complete record, unknown members
 	// included) and into the typed fields, where strings grow in builders so that a long
 	// answer costs linear, not quadratic, time.
-	v, err := decodeTree(raw)
-	if err != nil {
-		return fmt.Errorf("%w: chunk: %w", ErrParse, err)
-	}
-	chunk, ok := v.(map[string]any)
-	if !ok {
-		return fmt.Errorf("%w: chunk is not a JSON object", ErrParse)
-	}
 	if r.acc == nil {
 		r.acc = &chatAccumulator{tree: map[string]any{}}
 	}
 	a := r.acc
-	if err := mergeChatChunk(a.tree, chunk); err != nil {
+	if err := a.merger.mergeChatJSON(a.tree, raw); err != nil {
 		return err
 	}
 	r.Raw = nil
@@ -221,11 +214,28 @@ func (r *ChatResponse) JSON() (json.RawMessage, error) {
 	return json.Marshal(r)
 }
 
+// mergeChatJSON merges the JSON of one chunk into the tree of a chat response: by the fast
+// path when it can, else decoded and merged by mergeChatChunk.
+func (m *merger) mergeChatJSON(tree map[string]any, raw []byte) error {
+	if m.fastMergeChat(tree, raw) {
+		return nil
+	}
+	v, err := decodeTree(raw)
+	if err != nil {
+		return fmt.Errorf("%w: chunk: %w", ErrParse, err)
+	}
+	chunk, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%w: chunk is not a JSON object", ErrParse)
+	}
+	return m.mergeChatChunk(tree, chunk)
+}
+
 // mergeChatChunk merges one chunk into the tree of a chat response: top-level strings are
 // replaced, each choice's "delta" merges into its "message", and "object" becomes
 // "chat.completion".
-func mergeChatChunk(tree, chunk map[string]any) error {
-	m := merger{overwrite: chatOverwrite}
+func (m *merger) mergeChatChunk(tree, chunk map[string]any) error {
+	m.overwrite, m.path = chatOverwrite, m.path[:0]
 	if choices, ok := chunk["choices"].([]any); ok {
 		for i, c := range choices {
 			obj, ok := c.(map[string]any)
@@ -241,21 +251,21 @@ func mergeChatChunk(tree, chunk map[string]any) error {
 			}
 		}
 	}
-	for _, k := range sortedKeys(chunk) {
+	var buf [8]string
+	for _, k := range appendSortedKeys(buf[:0], chunk) {
 		v := chunk[k]
-		if s, ok := v.(string); ok {
-			if _, isStr := tree[k].(*strings.Builder); isStr || tree[k] == nil {
-				tree[k] = newBuilder(s)
-				continue
-			}
+		if s, ok := v.(string); ok && (k == "object" || replaceString(tree, k, s)) {
+			continue // "object" is set below
 		}
-		nv, err := m.merge(tree[k], v, "$."+k)
+		m.enterKey(k)
+		nv, err := m.merge(tree[k], v)
 		if err != nil {
 			return err
 		}
+		m.leave()
 		tree[k] = nv
 	}
-	tree["object"] = newBuilder("chat.completion")
+	replaceString(tree, "object", "chat.completion")
 	return nil
 }
 

@@ -26,7 +26,7 @@ func (c *Client) Chat(ctx context.Context, deployment string, req ChatRequest, o
 		return nil, err
 	}
 	var resp ChatResponse
-	if err := json.Unmarshal(data, &resp); err != nil {
+	if err := unmarshalWire(data, &resp); err != nil {
 		return nil, parseError(r.method, c.base.Path+r.path, err)
 	}
 	return &resp, nil
@@ -74,6 +74,22 @@ func (c *Client) ChatStream(ctx context.Context, deployment string, req ChatRequ
 // JSON object and is sent as it is, with "stream" set to true. Each chunk's Raw holds the
 // event data exactly as received.
 func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json.RawMessage, opts ...CallOption) (*Stream[ChatChunk], error) {
+	return openChatStream(ctx, c, deployment, body, opts, decodeChunk,
+		func(ch ChatChunk) bool { return ch.FinishReason() != "" })
+}
+
+// ChatStreamJSON is [Client.ChatStreamRaw] for callers that decode the chunks themselves
+// (into Lua tables, say): each chunk is its JSON as received, parsed once, for [ChatMerge],
+// but not decoded into types. Errors are those of ChatStreamRaw, except that a chunk whose
+// members have unexpected types is not one.
+func (c *Client) ChatStreamJSON(ctx context.Context, deployment string, body json.RawMessage, opts ...CallOption) (*Stream[ChunkJSON], error) {
+	return openChatStream(ctx, c, deployment, body, opts, decodeChunkJSON, ChunkJSON.finished)
+}
+
+// openChatStream sends a streamed chat completion and reads its chunks with decode; finished
+// reports a chunk with a finish_reason.
+func openChatStream[T any](ctx context.Context, c *Client, deployment string, body json.RawMessage,
+	opts []CallOption, decode func([]byte) (T, error), finished func(T) bool) (*Stream[T], error) {
 	r, err := c.deploymentRequest(deployment, "chat/completions", body, true, opts)
 	if err != nil {
 		return nil, err
@@ -91,15 +107,16 @@ func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json
 			return nil, err
 		}
 	}
-	s := newStream(rc, c.cfg.maxLine, r.method, path, c.cfg.secrets, decodeChunk,
-		func(ch ChatChunk) bool { return ch.FinishReason() != "" })
+	s := newStream(rc, c.cfg.maxLine, r.method, path, c.cfg.secrets, decode, finished)
 	s.onEnd = c.logStreamEnd(ctx, r.method, c.base.Path+r.pathOnly(), start)
 	return s, nil
 }
 
+// decodeChunk decodes a chunk in one pass; its errors are encoding/json's (see
+// [unmarshalExtra]).
 func decodeChunk(data []byte) (ChatChunk, error) {
 	var ch ChatChunk
-	err := json.Unmarshal(data, &ch)
+	err := unmarshalWire(data, &ch)
 	return ch, err
 }
 

@@ -203,6 +203,10 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	switch {
 	case isNull(c):
 	case c[0] == '"':
+		if s, ok := plainString(c); ok {
+			m.Content = s
+			return nil
+		}
 		return json.Unmarshal(c, &m.Content)
 	case c[0] == '[':
 		return json.Unmarshal(c, &m.ContentParts)

@@ -56,8 +56,29 @@ func collectFields(t reflect.Type, set fieldSet) {
 
 // unmarshalExtra decodes the JSON object data into v (a pointer to a method-less alias of the
 // real type) and stores in *extra a copy of every member whose name known does not contain.
-// *extra is set to nil when there are none. JSON null leaves v and *extra untouched.
+// *extra is set to nil when there are none. JSON null leaves v and *extra untouched. It
+// reads data in one pass (see [decodeObject]); input that pass refuses is decoded again by
+// [unmarshalExtraSlow], so that the error is encoding/json's.
 func unmarshalExtra(data []byte, v any, extra *map[string]json.RawMessage, known fieldSet) error {
+	if referenceDecode.Load() {
+		return unmarshalExtraSlow(data, v, extra, known)
+	}
+	found, err := decodeObject(data, reflect.ValueOf(v).Elem())
+	if err != nil {
+		return unmarshalExtraSlow(data, v, extra, known)
+	}
+	if isNull(data) {
+		return nil
+	}
+	if found != nil || *extra != nil {
+		*extra = found
+	}
+	return nil
+}
+
+// unmarshalExtraSlow is unmarshalExtra with encoding/json and a second walk for the
+// undeclared members: the reference behaviour, and the errors.
+func unmarshalExtraSlow(data []byte, v any, extra *map[string]json.RawMessage, known fieldSet) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return err
 	}

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/dialua/dialua/internal/jsonscan"
 )
 
 // DIAL's merge rule (DIAL Core's MergeChunks, a port of aidial-sdk's merge_chunks) builds one
@@ -35,13 +38,13 @@ const maxMergeIndex = 1 << 16
 // JSON null.
 func MergeChunks(chunks ...json.RawMessage) (json.RawMessage, error) {
 	var tree any
-	m := merger{}
+	var m merger
 	for i, ch := range chunks {
 		v, err := decodeTree(ch)
 		if err != nil {
 			return nil, fmt.Errorf("%w: chunk %d: %w", ErrParse, i, err)
 		}
-		if tree, err = m.merge(tree, v, "$"); err != nil {
+		if tree, err = m.merge(tree, v); err != nil {
 			return nil, err
 		}
 	}
@@ -50,19 +53,42 @@ func MergeChunks(chunks ...json.RawMessage) (json.RawMessage, error) {
 
 // merger applies the merge rule; overwrite names members whose strings replace instead of
 // concatenating (identifiers and enumerations that OpenAI-compatible servers repeat in every
-// chunk).
+// chunk). path is where the merge is, from the root "$": it is spelled out only for an
+// error.
 type merger struct {
 	overwrite func(key string) bool
+	path      []pathStep
+	ops       []fastOp // the fast path's plan (see fastMergeChat)
+	scratch   []byte   // the strings of the plan
 }
 
-// mergeError reports chunks that cannot be merged.
-func mergeError(path, format string, args ...any) error {
-	return fmt.Errorf("%w: cannot merge chunks at %s: %s", ErrParse, path, fmt.Sprintf(format, args...))
+// pathStep is a member name, or an array index when index >= 0.
+type pathStep struct {
+	key   string
+	index int
+}
+
+func (m *merger) enterKey(key string) { m.path = append(m.path, pathStep{key: key, index: -1}) }
+func (m *merger) enterIndex(i int)    { m.path = append(m.path, pathStep{index: i}) }
+func (m *merger) leave()              { m.path = m.path[:len(m.path)-1] }
+
+// mergeError reports chunks that cannot be merged at the current path, as "$.a.b[2]".
+func (m *merger) mergeError(format string, args ...any) error {
+	var b strings.Builder
+	b.WriteString("$")
+	for _, s := range m.path {
+		if s.index >= 0 {
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		} else {
+			b.WriteString("." + s.key)
+		}
+	}
+	return fmt.Errorf("%w: cannot merge chunks at %s: %s", ErrParse, b.String(), fmt.Sprintf(format, args...))
 }
 
 // merge merges src into dst and returns the new dst. src must be owned by the merge (freshly
 // decoded): it is adopted into the tree.
-func (m merger) merge(dst, src any, path string) (any, error) {
+func (m *merger) merge(dst, src any) (any, error) {
 	if src == nil {
 		return dst, nil
 	}
@@ -82,54 +108,54 @@ func (m merger) merge(dst, src any, path string) (any, error) {
 	case map[string]any:
 		d, ok := dst.(map[string]any)
 		if !ok {
-			return nil, mergeError(path, "an object into %s", kindOf(dst))
+			return nil, m.mergeError("an object into %s", kindOf(dst))
 		}
-		for _, k := range sortedKeys(s) {
-			if sv, ok := s[k].(string); ok && m.overwrite != nil && m.overwrite(k) {
-				if _, isStr := d[k].(*strings.Builder); isStr || d[k] == nil {
-					d[k] = newBuilder(sv)
-					continue
-				}
+		var buf [8]string
+		for _, k := range appendSortedKeys(buf[:0], s) {
+			if sv, ok := s[k].(string); ok && m.overwrite != nil && m.overwrite(k) && replaceString(d, k, sv) {
+				continue
 			}
-			nv, err := m.merge(d[k], s[k], path+"."+k)
+			m.enterKey(k)
+			nv, err := m.merge(d[k], s[k])
 			if err != nil {
 				return nil, err
 			}
+			m.leave()
 			d[k] = nv
 		}
 		return d, nil
 	case string:
 		d, ok := dst.(*strings.Builder)
 		if !ok {
-			return nil, mergeError(path, "a string into %s", kindOf(dst))
+			return nil, m.mergeError("a string into %s", kindOf(dst))
 		}
 		d.WriteString(s)
 		return d, nil
 	case json.Number:
 		if _, ok := dst.(json.Number); !ok {
-			return nil, mergeError(path, "a number into %s", kindOf(dst))
+			return nil, m.mergeError("a number into %s", kindOf(dst))
 		}
 		return s, nil
 	case bool:
 		if _, ok := dst.(bool); !ok {
-			return nil, mergeError(path, "a boolean into %s", kindOf(dst))
+			return nil, m.mergeError("a boolean into %s", kindOf(dst))
 		}
 		return s, nil
 	case []any:
 		d, ok := dst.([]any)
 		if !ok {
-			return nil, mergeError(path, "an array into %s", kindOf(dst))
+			return nil, m.mergeError("an array into %s", kindOf(dst))
 		}
-		return m.mergeArrays(d, s, path)
+		return m.mergeArrays(d, s)
 	}
-	return nil, mergeError(path, "unexpected value %T", src)
+	return nil, m.mergeError("unexpected value %T", src)
 }
 
-func (m merger) mergeArrays(dst, src []any, path string) (any, error) {
+func (m *merger) mergeArrays(dst, src []any) (any, error) {
 	if len(src) == 0 {
 		return dst, nil
 	}
-	srcIndexed, err := indexedArray(src, path)
+	srcIndexed, err := m.indexedArray(src)
 	if err != nil {
 		return nil, err
 	}
@@ -138,32 +164,34 @@ func (m merger) mergeArrays(dst, src []any, path string) (any, error) {
 		if len(dst) == 0 {
 			return adopt(src), nil
 		}
-		return nil, mergeError(path, "two non-indexed non-empty arrays")
+		return nil, m.mergeError("two non-indexed non-empty arrays")
 	}
 	if len(dst) > 0 {
-		dstIndexed, err := indexedArray(dst, path)
+		dstIndexed, err := m.indexedArray(dst)
 		if err != nil {
 			return nil, err
 		}
 		if !dstIndexed {
-			return nil, mergeError(path, "an indexed array into a non-indexed array")
+			return nil, m.mergeError("an indexed array into a non-indexed array")
 		}
 	}
 	// Indexed elements merge into the slot their index names; gaps are filled with
 	// placeholders that later chunks may complete (DIAL Core's "forward gap" case).
 	for _, e := range src {
 		obj := e.(map[string]any)
-		idx, err := elementIndex(obj, path)
+		idx, err := m.elementIndex(obj)
 		if err != nil {
 			return nil, err
 		}
 		for len(dst) <= idx {
 			dst = append(dst, map[string]any{"index": json.Number(strconv.Itoa(len(dst)))})
 		}
-		nv, err := m.merge(dst[idx], obj, path+"["+strconv.Itoa(idx)+"]")
+		m.enterIndex(idx)
+		nv, err := m.merge(dst[idx], obj)
 		if err != nil {
 			return nil, err
 		}
+		m.leave()
 		dst[idx] = nv
 	}
 	return dst, nil
@@ -171,7 +199,7 @@ func (m merger) mergeArrays(dst, src []any, path string) (any, error) {
 
 // indexedArray reports whether every element of a is an object with an "index", false when
 // none is, and an error when some are.
-func indexedArray(a []any, path string) (bool, error) {
+func (m *merger) indexedArray(a []any) (bool, error) {
 	n := 0
 	for _, e := range a {
 		if obj, ok := e.(map[string]any); ok {
@@ -181,19 +209,19 @@ func indexedArray(a []any, path string) (bool, error) {
 		}
 	}
 	if n != 0 && n != len(a) {
-		return false, mergeError(path, "all elements of an array must be either indexed or not indexed")
+		return false, m.mergeError("all elements of an array must be either indexed or not indexed")
 	}
 	return n > 0, nil
 }
 
-func elementIndex(obj map[string]any, path string) (int, error) {
+func (m *merger) elementIndex(obj map[string]any) (int, error) {
 	num, ok := obj["index"].(json.Number)
 	if !ok {
-		return 0, mergeError(path, "index is not a number")
+		return 0, m.mergeError("index is not a number")
 	}
 	idx, err := strconv.Atoi(string(num))
 	if err != nil || idx < 0 || idx > maxMergeIndex {
-		return 0, mergeError(path, "index %s is not an integer in 0..%d", num, maxMergeIndex)
+		return 0, m.mergeError("index %s is not an integer in 0..%d", num, maxMergeIndex)
 	}
 	return idx, nil
 }
@@ -237,8 +265,25 @@ func adopt(v any) any {
 	return v
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
+// replaceString sets obj[key] to the string s, unless obj[key] holds a value of another
+// kind; it reports whether it did. A builder holding s already is kept as it is.
+func replaceString(obj map[string]any, key, s string) bool {
+	switch b := obj[key].(type) {
+	case nil:
+		obj[key] = newBuilder(s)
+	case *strings.Builder:
+		if b.String() != s {
+			b.Reset()
+			b.WriteString(s)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// appendSortedKeys appends the keys of m to keys, sorted.
+func appendSortedKeys(keys []string, m map[string]any) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -246,8 +291,15 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// decodeTree decodes JSON with numbers kept as json.Number.
+// decodeTree decodes JSON with numbers kept as json.Number: in one pass with
+// [jsonscan.Scan] when it can, else (unusual forms, invalid UTF-8, errors) with
+// encoding/json, which gives the same values and the error.
 func decodeTree(b []byte) (any, error) {
+	if utf8.Valid(b) {
+		if v, ok := jsonscan.Scan[any](b, treeBuilder{}); ok {
+			return v, nil
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
@@ -265,15 +317,17 @@ func decodeTree(b []byte) (any, error) {
 // array keep their index, as a chat completion's choices do.
 func encodeTree(v any, chat bool) json.RawMessage {
 	var buf bytes.Buffer
+	buf.Grow(treeSize(v))
 	enc := treeEncoder{buf: &buf, chat: chat}
 	enc.value(v, false, false, true)
 	return buf.Bytes()
 }
 
 type treeEncoder struct {
-	buf  *bytes.Buffer
-	chat bool
-	str  *json.Encoder
+	buf   *bytes.Buffer
+	piece bytes.Buffer // one piece of a string, encoded
+	chat  bool
+	str   *json.Encoder
 }
 
 // value encodes v. dropIndex removes v's own "index" member (v is an array element);
@@ -302,7 +356,8 @@ func (e *treeEncoder) value(v any, dropIndex, keepElemIndex, top bool) {
 	case map[string]any:
 		e.buf.WriteByte('{')
 		first := true
-		for _, k := range sortedKeys(t) {
+		var buf [8]string
+		for _, k := range appendSortedKeys(buf[:0], t) {
 			if dropIndex && k == "index" {
 				continue
 			}
@@ -318,13 +373,55 @@ func (e *treeEncoder) value(v any, dropIndex, keepElemIndex, top bool) {
 	}
 }
 
+// treeSize estimates the length of a tree's encoding (exactly, when no string needs an
+// escape), so that a long answer is encoded without the buffer growing.
+func treeSize(v any) int {
+	switch t := v.(type) {
+	case *strings.Builder:
+		return t.Len() + 2
+	case string:
+		return len(t) + 2
+	case json.Number:
+		return len(t)
+	case []any:
+		n := 2
+		for _, e := range t {
+			n += treeSize(e) + 1
+		}
+		return n
+	case map[string]any:
+		n := 2
+		for k, e := range t {
+			n += len(k) + 4 + treeSize(e)
+		}
+		return n
+	}
+	return 5 // null, true, false
+}
+
+// stringPiece is the most of a string encoded at once: the encoder builds each piece's
+// encoding in a buffer of its own before copying it.
+const stringPiece = 64 << 10
+
 func (e *treeEncoder) string(s string) {
 	if e.str == nil {
-		e.str = json.NewEncoder(e.buf)
+		e.str = json.NewEncoder(&e.piece)
 		e.str.SetEscapeHTML(false)
 	}
-	_ = e.str.Encode(s)
-	e.buf.Truncate(e.buf.Len() - 1) // Encode appends a newline
+	e.buf.WriteByte('"')
+	for len(s) > 0 {
+		// Pieces end where a character starts, so every character is encoded whole.
+		n := min(len(s), stringPiece)
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		e.piece.Reset()
+		_ = e.str.Encode(s[:n])
+		p := e.piece.Bytes()
+		e.buf.Write(p[1 : len(p)-2]) // without the quotes and Encode's newline
+		s = s[n:]
+	}
+	e.buf.WriteByte('"')
 }
 
 // subtree returns the value at path in tree (object keys and array indices), or nil.
@@ -346,4 +443,22 @@ func subtree(tree any, path ...any) any {
 		}
 	}
 	return tree
+}
+
+// treeBuilder makes the values encoding/json decodes into an any with UseNumber.
+type treeBuilder struct{}
+
+func (treeBuilder) Null() any                     { return nil }
+func (treeBuilder) Bool(b bool) any               { return b }
+func (treeBuilder) String(s string) any           { return s }
+func (treeBuilder) Number(lit []byte) (any, bool) { return json.Number(lit), true }
+func (treeBuilder) Array(vals []any) any          { return slices.Clone(vals) }
+
+// Object makes a map; a repeated key keeps its last value.
+func (treeBuilder) Object(keys []string, vals []any) any {
+	m := make(map[string]any, len(keys))
+	for i, k := range keys {
+		m[k] = vals[i]
+	}
+	return m
 }

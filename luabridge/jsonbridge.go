@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -661,8 +662,9 @@ func decodeError(err error) error {
 // FromGo converts a Go value into plain Lua values by the rules of [FromJSON]. It takes the
 // values encoding/json decodes into an any (nil, bool, string, float64, json.Number, []any,
 // map[string]any) plus Go integers and json.RawMessage directly; any other value goes through
-// json.Marshal first, so structs convert by their JSON field names. It must be called on the
-// goroutine that owns L.
+// json.Marshal first, so structs convert by their JSON field names. A map's members are set in
+// the order of their names, as FromJSON sets those of an object encoded with sorted names. It
+// must be called on the goroutine that owns L.
 func FromGo(L *lua.LState, v any) (lua.LValue, error) {
 	return newDecoder(L).value(v)
 }
@@ -709,8 +711,8 @@ func (d *decoder) value(v any) (lua.LValue, error) {
 		return t, nil
 	case map[string]any:
 		t := d.L.CreateTable(0, len(v))
-		for k, e := range v {
-			lv, err := d.value(e)
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			lv, err := d.value(v[k])
 			if err != nil {
 				return nil, err
 			}

@@ -289,15 +289,15 @@ func (c *clientHandle) chat(L *lua.LState, call chatCall) int {
 
 // chatStream runs a streamed chat on this thread and pushes the merged response.
 func (c *clientHandle) chatStream(L *lua.LState, call chatCall) int {
-	s, err := c.c.ChatStreamRaw(luabridge.Context(L), call.deployment, call.body, call.opts...)
+	s, err := c.c.ChatStreamJSON(luabridge.Context(L), call.deployment, call.body, call.opts...)
 	if err != nil {
 		return c.m.fail(L, err)
 	}
 	defer s.Close()
-	var acc dial.ChatResponse
+	var acc dial.ChatMerge
 	for s.Next() {
 		chunk := s.Current()
-		if err := acc.Accumulate(chunk); err != nil {
+		if err := acc.Add(chunk); err != nil {
 			return c.m.fail(L, err)
 		}
 		if call.onChunk == nil {
@@ -317,21 +317,44 @@ func (c *clientHandle) chatStream(L *lua.LState, call chatCall) int {
 			break
 		}
 	}
-	merged, jerr := acc.JSON()
+	resp, rerr := merged(L, &acc)
 	if err := s.Err(); err != nil {
 		n := c.m.fail(L, err)
-		if jerr == nil && merged != nil {
-			if partial, perr := luabridge.FromJSON(L, merged); perr == nil {
-				L.Get(-1).(*lua.LTable).RawSetString("partial", partial)
-			}
+		if rerr == nil {
+			L.Get(-1).(*lua.LTable).RawSetString("partial", resp)
 		}
 		return n
 	}
-	if jerr != nil {
-		return c.m.fail(L, jerr)
+	if rerr != nil {
+		return c.m.fail(L, rerr)
 	}
-	c.m.countUsage(c.c, call.deployment, acc.Usage)
-	return c.m.pushJSON(L, merged)
+	usage, err := acc.Usage()
+	if err != nil {
+		return c.m.fail(L, err)
+	}
+	c.m.countUsage(c.c, call.deployment, usage)
+	L.Push(resp)
+	return 1
+}
+
+// merged converts the response merged so far into Lua values, straight from the merge, so
+// that a long answer's text is not copied (an empty merge through its JSON). Errors match
+// [dial.ErrParse].
+func merged(L *lua.LState, acc *dial.ChatMerge) (lua.LValue, error) {
+	var v lua.LValue
+	var err error
+	if tree := acc.Value(); tree != nil {
+		v, err = luabridge.FromGo(L, tree)
+	} else {
+		var raw []byte
+		if raw, err = acc.JSON(); err == nil {
+			v, err = luabridge.FromJSON(L, raw)
+		}
+	}
+	if err != nil {
+		return nil, errors.Join(dial.ErrParse, err)
+	}
+	return v, nil
 }
 
 // Ask is client:ask(deployment, prompt [, options]): the answer's text and the whole
@@ -413,7 +436,7 @@ func (c *clientHandle) Stream(L *luar.LState) int {
 		// The stream outlives the run; each read is tied to the run doing it (see next).
 		ctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
 	}
-	s, err := c.c.ChatStreamRaw(ctx, call.deployment, call.body, call.opts...)
+	s, err := c.c.ChatStreamJSON(ctx, call.deployment, call.body, call.opts...)
 	if err != nil {
 		cancel()
 		L.Error(c.m.errorTable(L.LState, err), 1)
@@ -428,11 +451,11 @@ func (c *clientHandle) Stream(L *luar.LState) int {
 // streamHandle is the handle of a chat stream opened by client:stream{…}.
 type streamHandle struct {
 	m          *Dial
-	s          *dial.Stream[dial.ChatChunk]
+	s          *dial.Stream[dial.ChunkJSON]
 	cancel     context.CancelFunc // ends the stream's own context, when it outlives its run
 	c          *dial.Client       // the client and deployment of the stream, for its usage
 	deployment string
-	acc        dial.ChatResponse
+	acc        dial.ChatMerge
 	closed     bool
 	ended      bool // the last chunk was read: reading on gives nil
 }
@@ -465,7 +488,7 @@ func (s *streamHandle) next(L *lua.LState) int {
 		return 1
 	}
 	chunk := s.s.Current()
-	if err := s.acc.Accumulate(chunk); err != nil {
+	if err := s.acc.Add(chunk); err != nil {
 		s.close()
 		L.Error(s.m.errorTable(L, err), 1)
 	}
@@ -484,7 +507,9 @@ func (s *streamHandle) close() {
 		s.closed = true
 		s.s.Close()
 		s.cancel()
-		s.m.countUsage(s.c, s.deployment, s.acc.Usage)
+		if u, err := s.acc.Usage(); err == nil {
+			s.m.countUsage(s.c, s.deployment, u)
+		}
 	}
 	delete(s.m.streams, s)
 }
@@ -501,11 +526,12 @@ func (s *streamHandle) Close(L *luar.LState) int {
 
 // Response is stream:response(): the response merged from the chunks read so far.
 func (s *streamHandle) Response(L *luar.LState) int {
-	merged, err := s.acc.JSON()
+	v, err := merged(L.LState, &s.acc)
 	if err != nil {
 		return s.m.fail(L.LState, err)
 	}
-	return s.m.pushJSON(L.LState, merged)
+	L.Push(v)
+	return 1
 }
 
 // Embeddings is client:embeddings{deployment = …, input = …}: every key but deployment,
@@ -564,11 +590,7 @@ func (c *clientHandle) ChatMany(L *luar.LState) int {
 			L.ArgError(1, fmt.Sprintf("request %d: chat_many does not stream", i+1))
 		}
 	}
-	type result struct {
-		raw json.RawMessage
-		err error
-	}
-	results := make([]result, n)
+	out := luabridge.MarkArray(L.LState, L.CreateTable(n, 0))
 	luabridge.Offload(L.LState, func(ctx context.Context) {
 		sem := make(chan struct{}, concurrency)
 		var wg sync.WaitGroup
@@ -576,26 +598,40 @@ func (c *clientHandle) ChatMany(L *luar.LState) int {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				raw, err := c.c.ChatRaw(ctx, calls[i].deployment, calls[i].body, calls[i].opts...)
-				results[i] = result{raw, err}
+				call := calls[i]
+				calls[i] = chatCall{} // the request body is not needed once sent
+				raw, err := c.c.ChatRaw(ctx, call.deployment, call.body, call.opts...)
+				// Each answer becomes Lua values on the script's thread as it arrives, and its
+				// bytes go: the answers are never all held twice.
+				_ = luabridge.OnThread(ctx, func() {
+					out.RawSetInt(i+1, c.chatManyItem(L.LState, call.deployment, raw, err))
+				})
 			})
 		}
 		wg.Wait()
 	})
-	out := luabridge.MarkArray(L.LState, L.CreateTable(n, 0))
-	for i, r := range results {
-		item := L.NewTable()
-		if r.err != nil {
-			item.RawSetString("error", c.m.errorTable(L.LState, r.err))
-		} else if v, err := c.m.decodeResponse(L.LState, c.c, calls[i].deployment, r.raw); err != nil {
-			item.RawSetString("error", c.m.errorTable(L.LState, err))
-		} else {
-			item.RawSetString("response", v)
+	for i := 1; i <= n; i++ {
+		if out.RawGetInt(i) == lua.LNil { // the script's context ended before it was converted
+			out.RawSetInt(i, c.chatManyItem(L.LState, "", nil, luabridge.Context(L.LState).Err()))
 		}
-		out.Append(item)
 	}
 	L.Push(out)
 	return 1
+}
+
+// chatManyItem is one result of chat_many on deployment: {response = …}, or {error = err}
+// when the request or the decoding of raw failed.
+func (c *clientHandle) chatManyItem(L *lua.LState, deployment string, raw json.RawMessage, err error) *lua.LTable {
+	item := L.NewTable()
+	if err == nil {
+		var v lua.LValue
+		if v, err = c.m.decodeResponse(L, c.c, deployment, raw); err == nil {
+			item.RawSetString("response", v)
+			return item
+		}
+	}
+	item.RawSetString("error", c.m.errorTable(L, err))
+	return item
 }
 
 // credential adapts a Lua credential function to the dial package: it runs on the Lua thread

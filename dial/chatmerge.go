@@ -1,0 +1,126 @@
+package dial
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/dialua/dialua/internal/jsonscan"
+)
+
+// ChunkJSON is one chunk of a stream opened with [Client.ChatStreamJSON]: Raw is the event's
+// data exactly as received, checked to be a JSON object.
+type ChunkJSON struct {
+	Raw json.RawMessage
+}
+
+// decodeChunkJSON checks a chunk, which must be a JSON object; the error of invalid JSON is
+// encoding/json's.
+func decodeChunkJSON(data []byte) (ChunkJSON, error) {
+	if !jsonscan.Valid(data) && !json.Valid(data) {
+		_, err := decodeTree(data)
+		return ChunkJSON{}, err
+	}
+	if data[skipSpace(data, 0)] != '{' {
+		return ChunkJSON{}, errNotObject
+	}
+	return ChunkJSON{Raw: bytes.Clone(data)}, nil
+}
+
+var errNotObject = fmt.Errorf("chunk is not a JSON object")
+
+// finished reports whether a choice of the chunk has a non-empty finish_reason.
+func (c ChunkJSON) finished() bool {
+	if !bytes.Contains(c.Raw, []byte(`"finish_reason"`)) {
+		return false
+	}
+	found := false
+	_ = eachMember(c.Raw, func(key, val []byte) {
+		if string(key) != "choices" {
+			return
+		}
+		_ = elements(val, func(choice []byte) error {
+			_ = eachMember(choice, func(key, val []byte) {
+				if string(key) == "finish_reason" && len(val) > 0 && val[0] == '"' && string(val) != `""` {
+					found = true
+				}
+			})
+			return nil
+		})
+	})
+	return found
+}
+
+// ChatMerge builds the complete response from the JSON of a stream's chunks, by the rule of
+// [ChatResponse.Accumulate], without decoding them into types. The zero ChatMerge is ready
+// to use; it is not safe for concurrent use. After an error it is inconsistent and should be
+// dropped.
+type ChatMerge struct {
+	tree   map[string]any
+	merger merger
+}
+
+// Add merges a chunk. Errors match [ErrParse].
+func (m *ChatMerge) Add(c ChunkJSON) error {
+	if m.tree == nil {
+		m.tree = map[string]any{}
+	}
+	return m.merger.mergeChatJSON(m.tree, c.Raw)
+}
+
+// JSON returns the merged response, as [ChatResponse.JSON] does for an accumulated response;
+// before the first chunk, the encoding of an empty ChatResponse.
+func (m *ChatMerge) JSON() (json.RawMessage, error) {
+	if m.tree == nil {
+		return json.Marshal(ChatResponse{})
+	}
+	return encodeTree(m.tree, true), nil
+}
+
+// Value returns the merged response as encoding/json decodes [ChatMerge.JSON] into an any
+// with UseNumber (objects as map[string]any, arrays as []any, numbers as json.Number),
+// without encoding it: its strings share the merge's memory, so a long answer is not
+// copied. It returns nil before the first chunk.
+func (m *ChatMerge) Value() any {
+	if m.tree == nil {
+		return nil
+	}
+	return treeValue(m.tree, false, false, true)
+}
+
+// treeValue converts a chat response's tree as encodeTree(v, true) encodes it (see
+// [treeEncoder.value] for the flags).
+func treeValue(v any, dropIndex, keepElemIndex, top bool) any {
+	switch t := v.(type) {
+	case *strings.Builder:
+		return t.String()
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = treeValue(e, !keepElemIndex, false, false)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			if !(dropIndex && k == "index") {
+				out[k] = treeValue(e, false, top && k == "choices", false)
+			}
+		}
+		return out
+	}
+	return v
+}
+
+// Usage returns the merged usage, or nil when no chunk had one.
+func (m *ChatMerge) Usage() (*Usage, error) {
+	if subtree(m.tree, "usage") == nil {
+		return nil, nil
+	}
+	u := &Usage{}
+	if err := decodeSubtree(m.tree, u, "usage"); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
