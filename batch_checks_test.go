@@ -60,20 +60,15 @@ func TestBatchReportEvalPrompts(t *testing.T) {
 	assert.Contains(t, readFile(t, filepath.Join(dir, "plain.jsonl")), `"checks":{`)
 }
 
-// When every check passes, --report exits 0; dial.check records checks as well as a returned
+// When every check passes, the report exits 0; dial.check records checks as well as a returned
 // table does.
 func TestBatchReportAllPass(t *testing.T) {
 	t.Parallel()
-	srv := emulatortest.NewServer(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "in.jsonl", "{\"id\":1,\"n\":1}\n{\"id\":2,\"n\":2}\n")
-	writeFile(t, dir, "s.lua", `local dial = require("dial")
+	_, _, r := runScriptBatch(t, `local dial = require("dial")
 return function(r)
   dial.check("positive", r.n > 0)
   return r.n, { small = r.n < 10 }
 end`)
-	r := runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", "in.jsonl",
-		"--output", "out.jsonl", "--report")
 	assert.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, "CHECK     PASSED  FAILED  FAILED RECORDS\npositive  2       0\nsmall     2       0\n",
 		r.stdout)
@@ -83,17 +78,12 @@ end`)
 // report table and the JSON report.
 func TestBatchChecksMaskKey(t *testing.T) {
 	t.Parallel()
-	srv := emulatortest.NewServer(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "in.jsonl", "{\"id\":1}\n")
-	writeFile(t, dir, "s.lua", `local dial = require("dial")
+	srv, dir, r := runScriptBatch(t, `local dial = require("dial")
 local key = ...
 return function(r)
   dial.check("uses " .. key, false, "sent " .. key)
   return 1, { [key] = false }
 end`)
-	r := runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", "in.jsonl",
-		"--output", "out.jsonl", "--report-json", filepath.Join(dir, "report.json"), "--", srv.Key)
 	assert.Equal(t, 1, r.code, r.stderr)
 	output := readFile(t, filepath.Join(dir, "out.jsonl"))
 	report := readFile(t, filepath.Join(dir, "report.json"))
@@ -104,4 +94,18 @@ end`)
 		assert.NotContains(t, text, srv.Key, name)
 	}
 	assert.Contains(t, report, `"passed": false`)
+}
+
+// runScriptBatch runs script with --report-json DIR/report.json over two records
+// {"id": 1, "n": 1} and {"id": 2, "n": 2} into DIR/out.jsonl, DIR a new folder, with the
+// emulator's key as arg[1].
+func runScriptBatch(t *testing.T, script string) (*emulatortest.Server, string, batchRun) {
+	t.Helper()
+	srv := emulatortest.NewServer(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "in.jsonl", "{\"id\":1,\"n\":1}\n{\"id\":2,\"n\":2}\n")
+	writeFile(t, dir, "s.lua", script)
+	return srv, dir, runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input",
+		"in.jsonl", "--output", "out.jsonl", "--report-json", filepath.Join(dir, "report.json"),
+		"--", srv.Key)
 }
