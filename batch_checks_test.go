@@ -96,6 +96,14 @@ end`)
 	assert.Contains(t, report, `"passed": false`)
 }
 
+// dial.check outside a batch raises an error that says why.
+func TestDialCheckInRunFails(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "-e", `require("dial").check("x", true)`)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "dial.check: no batch record is running")
+}
+
 // runScriptBatch runs script with --report-json DIR/report.json over two records
 // {"id": 1, "n": 1} and {"id": 2, "n": 2} into DIR/out.jsonl, DIR a new folder, with the
 // emulator's key as arg[1].

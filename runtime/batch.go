@@ -145,7 +145,8 @@ func (s BatchSummary) AnyCheckFailed() bool {
 // A record may record checks, named pass/fail outcomes: with dial.check (or any module that
 // writes to the [luabridge.CheckSink] of the run's context) while it runs, or by returning a
 // table of them as the function's second result after a non-nil output (name = boolean, or a
-// list of {name = …, ok = …, detail = …}). They go into its line as "checks": {"name": true,
+// list of {name = …, ok = …, detail = …}; a table with a metatable, such as a decoded JSON
+// value or a dial response, is not checks and is ignored). They go into its line as "checks": {"name": true,
 // "other": {"ok": false, "detail": "…"}}, masked by opts.Redact.
 //
 // The output holds results only: each line is a JSON object whose members are "key", one of
@@ -530,7 +531,7 @@ func (w *batchWorker) close() { w.h.Close() }
 // run calls the record function with rec and returns the result line. ok is false when the run
 // was canceled and the record failed: its result is then not written. The checks the record
 // records (dial.check, through the context's [luabridge.CheckSink], and a table returned as the
-// function's second result) go into its line, whether it succeeds or fails.
+// function's second result, see [recordResult]) go into its line, whether it succeeds or fails.
 func (w *batchWorker) run(ctx context.Context, rec batchRecord) (r result, ok bool) {
 	rctx, cancel := ctx, context.CancelFunc(func() {})
 	if d := w.b.opts.RecordTimeout; d > 0 {
@@ -562,10 +563,7 @@ func (w *batchWorker) run(ctx context.Context, rec batchRecord) (r result, ok bo
 	if redact == nil {
 		redact = func(s string) string { return s }
 	}
-	checksJSON, err := checksMember(checks.redacted(redact))
-	if err != nil && fail == nil {
-		fail = map[string]any{"kind": "output", "message": "cannot write the checks: " + err.Error()}
-	}
+	checksJSON := checksMember(checks.redacted(redact))
 	if fail == nil {
 		return result{key: rec.key, line: outputLine(rec.key, out, checksJSON)}, true
 	}
@@ -587,11 +585,12 @@ func (w *batchWorker) run(ctx context.Context, rec batchRecord) (r result, ok bo
 }
 
 // checksMember is the JSON of a record's checks for its line, nil when it has none.
-func checksMember(c checkSet) ([]byte, error) {
+func checksMember(c checkSet) []byte {
 	if len(c) == 0 {
-		return nil, nil
+		return nil
 	}
-	return json.Marshal(c)
+	b, _ := json.Marshal(c) // names and details are strings, outcomes booleans: it cannot fail
+	return b
 }
 
 // value returns the Lua value a record is passed to the function as.
@@ -610,7 +609,8 @@ func (rec batchRecord) value(L *lua.LState) (lua.LValue, error) {
 }
 
 // recordResult reads the results v, msg, e of a record function: the JSON of v, or the fields
-// of a failure. With a v that is not nil, a table msg is the record's checks, added to checks.
+// of a failure. With a v that is not nil, a table msg without a metatable is the record's
+// checks, added to checks.
 func recordResult(L *lua.LState, v, msg, e lua.LValue, checks checkSet) ([]byte, map[string]any) {
 	if v == lua.LNil && (msg != lua.LNil || e != lua.LNil) {
 		fail := map[string]any{}
@@ -635,7 +635,9 @@ func recordResult(L *lua.LState, v, msg, e lua.LValue, checks checkSet) ([]byte,
 		}
 		return nil, fail
 	}
-	if t, ok := msg.(*lua.LTable); ok && v != lua.LNil {
+	// A table with a metatable (a decoded JSON value, a response of the dial module, as
+	// `return assert(client:ask(…))` returns) is not checks: the second result is ignored.
+	if t, ok := msg.(*lua.LTable); ok && v != lua.LNil && t.Metatable == lua.LNil {
 		if err := checks.addReturned(t); err != nil {
 			return nil, map[string]any{"kind": "output",
 				"message": "the checks the record function returned: " + err.Error()}

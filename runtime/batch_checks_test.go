@@ -124,6 +124,25 @@ func TestBatchChecksMistakes(t *testing.T) {
 	}
 }
 
+// A second result with a metatable is not checks: a dial response after its text, as
+// `return assert(client:ask(…))` returns, or a decoded JSON object, is ignored as before.
+func TestBatchSecondResultWithMetatableIsNotChecks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeLines(t, dir, 2)
+	sum, err := runChecks(t, dir, runtime.BatchOptions{Ordered: true, Source: []byte(`
+local client = require("dial").default()
+return function(r)
+  if r.n == 1 then return assert(client:ask("echo", "hi")) end
+  return r.n, require("json").decode('{"small": "not a boolean"}')
+end`)})
+	require.NoError(t, err)
+	assert.Equal(t, 2, sum.Succeeded)
+	data, err := os.ReadFile(filepath.Join(dir, "out.jsonl"))
+	require.NoError(t, err)
+	assert.Equal(t, `{"key":"r1","output":"hi"}`+"\n"+`{"key":"r2","output":2}`+"\n", string(data))
+}
+
 // dial.check outside a record (here while the script loads) raises an error that says why.
 func TestDialCheckOutsideRecord(t *testing.T) {
 	t.Parallel()
