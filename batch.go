@@ -28,9 +28,13 @@ name. Rerunning the same command skips the records already done, so an interrupt
 run is finished by running it again; a finished run leaves the output in input order. An output
 that holds anything but such lines is refused and left as it is. ARGS are the script's arg[1..n].
 
+A record may record checks (dial.check(name, ok [, detail]), or a table returned after its
+output); they go into its line as "checks", and --report counts them over every record of the
+output, earlier runs' included.
+
 Exit status: 0 when every record succeeded, 1 when any failed (in the output, this run or an
-earlier one) or the run could not start, 2 on a usage or script syntax error, 130 when
-interrupted.
+earlier one), when a check failed with --report, or the run could not start, 2 on a usage or
+script syntax error, 130 when interrupted.
 
 Flags:
 `
@@ -44,6 +48,8 @@ type batchFlags struct {
 	shard         string
 	maxRPS        float64
 	recordTimeout time.Duration
+	report        bool
+	reportJSON    string
 }
 
 // batchFlagSet returns the flags of `dialua batch`, stored in f, with the connection flags
@@ -58,6 +64,8 @@ func batchFlagSet(f *batchFlags, o *options) *pflag.FlagSet {
 		fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys")
 		fs.Float64Var(&f.maxRPS, "max-rps", 0, "send at most `R` requests per second, retries included (default no cap)")
 		fs.DurationVar(&f.recordTimeout, "timeout-per-record", 0, "fail a record that runs longer than `DURATION` (default no limit)")
+		boolFlag(fs, &f.report, "report", "", "print the pass/fail counts of the records' checks on stdout at the end; exit 1 when any failed")
+		fs.StringVar(&f.reportJSON, "report-json", "", "also write the report as JSON to `FILE` (implies --report)")
 		o.connectionFlags(fs)
 	})
 }
@@ -74,7 +82,8 @@ func batchHelp(*command) string {
 // session as run's. It returns the exit code: 0 when every record of the shard has a
 // successful result, 1 when any has a failed one or the run fails, 2 on a usage or script
 // syntax error, 130 when interrupted — the output then holds whole lines only, and rerunning
-// the command finishes the job. Progress (on a terminal only) and the summary go to stderr.
+// the command finishes the job; with --report, 1 too when a record of the output failed a
+// check. Progress (on a terminal only) and the summary go to stderr, the report to stdout.
 func (c *command) batch(ctx context.Context, o *options, args []string) int {
 	var f batchFlags
 	fs := batchFlagSet(&f, o)
@@ -108,7 +117,7 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 	}
 	opts := runtime.BatchOptions{Script: fs.Arg(0), Input: f.input, Output: f.output,
 		Workers: f.jobs, Ordered: f.ordered, RetryErrors: f.retryErrors, Shard: shard,
-		Shards: shards, RecordTimeout: f.recordTimeout,
+		Shards: shards, RecordTimeout: f.recordTimeout, Report: f.report || f.reportJSON != "",
 		Redact: c.secrets.Redact, // error records are masked as stderr is
 		Warn:   func(msg string) { fmt.Fprintf(c.stderr, "dialua batch: warning: %s\n", msg) }}
 	cfg := c.runtimeConfig(o)
@@ -138,7 +147,21 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 		if bar != nil {
 			_ = bar.Clear()
 		}
-		return batchReport(c.stderr, opts, sum, usageOf(s.dial.Usage).since(before), err)
+		code := batchReport(c.stderr, opts, sum, usageOf(s.dial.Usage).since(before), err)
+		if err != nil || !opts.Report {
+			return code
+		}
+		printCheckReport(c.stdout, sum)
+		if f.reportJSON != "" {
+			if err := writeCheckReport(f.reportJSON, opts.Output, sum, c.secrets.Redact); err != nil {
+				fmt.Fprintf(c.stderr, "dialua batch: %s\n", err)
+				return exitFailure
+			}
+		}
+		if sum.AnyCheckFailed() {
+			return max(code, exitFailure)
+		}
+		return code
 	})
 }
 

@@ -20,6 +20,12 @@ var scriptRuns = map[string][]string{
 	"summarize.lua": {"-e", `local step = dofile("scripts/summarize.lua")
 		local out = step({ id = "doc-1", text = "The quick brown fox jumps over the lazy dog." })
 		print(require("json").encode(out))`},
+	// eval_prompts.lua is a batch step too: its function returns the output and the checks.
+	"eval_prompts.lua": {"-e", `local step = dofile("scripts/eval_prompts.lua")
+		local json = require("json")
+		local out, checks = step({ id = "capital-fr", question = "What is the capital of France?", expect = "Paris" })
+		print(json.encode(out))
+		print(json.encode(checks))`},
 	// share_report.lua shares with the key of a colleague.
 	"share_report.lua": {"scripts/share_report.lua", emulator.SecondKey},
 }

@@ -39,4 +39,7 @@
 //
 // [Offload] runs Go work off that goroutine (requests in parallel) while serving the calls the
 // work sends back with [OnThread], so that Lua callbacks still run where they may.
+//
+// [WithCheckSink] and [CheckSinkOf] carry the checks a module records (dial.check) to the host
+// running the unit of work they are about (a batch record), through the script's context.
 package luabridge

@@ -67,7 +67,7 @@ func NewDial(cfg *DialConfig, files LocalFiles) *Dial {
 	return &Dial{cfg: cfg, files: files, secrets: secrets, streams: map[*streamHandle]struct{}{}}
 }
 
-// Loader builds the module table: default, client, pool, path.join and template.
+// Loader builds the module table: default, client, pool, path.join, template and check.
 func (m *Dial) Loader(L *lua.LState) int {
 	t := L.NewTable()
 	L.SetFuncs(t, map[string]lua.LGFunction{
@@ -75,6 +75,7 @@ func (m *Dial) Loader(L *lua.LState) int {
 		"client":   m.clientFn,
 		"pool":     m.poolFn,
 		"template": m.template,
+		"check":    m.check,
 	})
 	path := L.NewTable()
 	L.SetFuncs(path, map[string]lua.LGFunction{"join": m.pathJoin})

@@ -19,6 +19,7 @@
 //	dial.pool([opts:table]) -> pool;  pool:client(opts) -> client;  pool:close() -> true
 //	dial.path.join(base:string, name:string...) -> url:string
 //	dial.template(text:string [, vars:table]) -> string
+//	dial.check(name:string, ok [, detail:string]) -> boolean   (in a dialua batch record only)
 //	client:deployments() / models() / applications() -> list
 //	client:deployment(id) / model(id) / application(id) -> table
 //	client:deployment_configuration(id) -> schema | nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -61,6 +62,10 @@ type BatchOptions struct {
 	// Warn, when not nil, is told what the run repaired before starting: a torn last line it
 	// cut off the output.
 	Warn func(msg string)
+	// Report counts the checks of the shard's records in BatchSummary.Checks when the run ends
+	// without an error: those of each record's last line in the output, so records done by
+	// earlier runs count too.
+	Report bool
 }
 
 // BatchProgress is the state of a running batch.
@@ -93,6 +98,9 @@ type BatchSummary struct {
 	Abandoned int
 	// Elapsed is the duration of the run.
 	Elapsed time.Duration
+	// Checks counts, by check name in sorted order, the records that passed and failed each
+	// check; filled in only with BatchOptions.Report.
+	Checks []CheckCount
 }
 
 // Complete reports whether every record of the shard has a result in the output.
@@ -102,6 +110,11 @@ func (s BatchSummary) Complete() bool {
 
 // AnyFailed reports whether the output holds an error result for a record of the shard.
 func (s BatchSummary) AnyFailed() bool { return s.Failed+s.SkippedFailed > 0 }
+
+// AnyCheckFailed reports whether a record of the shard failed a check, in Checks.
+func (s BatchSummary) AnyCheckFailed() bool {
+	return slices.ContainsFunc(s.Checks, func(c CheckCount) bool { return c.Failed > 0 })
+}
 
 // RunBatch runs a batch script over every record of an input, writing one JSON line per
 // record to an output file, and returns what it did.
@@ -129,8 +142,15 @@ func (s BatchSummary) AnyFailed() bool { return s.Failed+s.SkippedFailed > 0 }
 // or a call of os.exit (kind "exit"). A function that returns nothing, or nil alone,
 // succeeds with the output null.
 //
-// The output holds results only: each line is a JSON object whose members are "key" and one
-// of "output" or "error" (an object), and no other. A run first reads the output and refuses
+// A record may record checks, named pass/fail outcomes: with dial.check (or any module that
+// writes to the [luabridge.CheckSink] of the run's context) while it runs, or by returning a
+// table of them as the function's second result after a non-nil output (name = boolean, or a
+// list of {name = …, ok = …, detail = …}; a table with a metatable, such as a decoded JSON
+// value or a dial response, is not checks and is ignored). They go into its line as "checks": {"name": true,
+// "other": {"ok": false, "detail": "…"}}, masked by opts.Redact.
+//
+// The output holds results only: each line is a JSON object whose members are "key", one of
+// "output" or "error" (an object), optionally "checks", and no other. A run first reads the output and refuses
 // to start, leaving the file as it is, when a line is anything else; only a last line without
 // a newline that starts like a result is taken for a torn write and cut off (opts.Warn is
 // told).
@@ -161,6 +181,12 @@ func RunBatch(ctx context.Context, cfg Config, opts BatchOptions) (BatchSummary,
 		return sum, err
 	}
 	err = b.run(ctx, start, &sum)
+	if err == nil && opts.Report {
+		sum.Checks, err = tallyChecks(b.output, b.keys)
+		if err != nil {
+			err = fmt.Errorf("batch: %w", err)
+		}
+	}
 	sum.Elapsed = time.Since(start)
 	return sum, err
 }
@@ -503,13 +529,17 @@ func (b *batch) newWorker(ctx context.Context) (*batchWorker, error) {
 func (w *batchWorker) close() { w.h.Close() }
 
 // run calls the record function with rec and returns the result line. ok is false when the run
-// was canceled and the record failed: its result is then not written.
+// was canceled and the record failed: its result is then not written. The checks the record
+// records (dial.check, through the context's [luabridge.CheckSink], and a table returned as the
+// function's second result, see [recordResult]) go into its line, whether it succeeds or fails.
 func (w *batchWorker) run(ctx context.Context, rec batchRecord) (r result, ok bool) {
 	rctx, cancel := ctx, context.CancelFunc(func() {})
 	if d := w.b.opts.RecordTimeout; d > 0 {
 		rctx, cancel = context.WithTimeout(ctx, d)
 	}
 	defer cancel()
+	checks := checkSet{}
+	rctx = luabridge.WithCheckSink(rctx, checks.add)
 	var out []byte
 	var fail map[string]any
 	err := w.h.do(rctx, w.b.script, func(L *lua.LState) error {
@@ -523,14 +553,19 @@ func (w *batchWorker) run(ctx context.Context, rec batchRecord) (r result, ok bo
 		if err := L.PCall(1, 3, nil); err != nil {
 			return err
 		}
-		out, fail = recordResult(L, L.Get(-3), L.Get(-2), L.Get(-1))
+		out, fail = recordResult(L, L.Get(-3), L.Get(-2), L.Get(-1), checks)
 		return nil
 	})
 	if err != nil {
 		fail = raisedError(w.h.L, err)
 	}
+	redact := w.b.opts.Redact
+	if redact == nil {
+		redact = func(s string) string { return s }
+	}
+	checksJSON := checksMember(checks.redacted(redact))
 	if fail == nil {
-		return result{key: rec.key, line: outputLine(rec.key, out)}, true
+		return result{key: rec.key, line: outputLine(rec.key, out, checksJSON)}, true
 	}
 	if ctx.Err() != nil {
 		return result{}, false
@@ -540,15 +575,22 @@ func (w *batchWorker) run(ctx context.Context, rec batchRecord) (r result, ok bo
 		fail["message"] = fmt.Sprintf("record timed out after %v: %v", w.b.opts.RecordTimeout,
 			fail["message"])
 	}
-	if redact := w.b.opts.Redact; redact != nil {
-		fail = redactStrings(fail, redact).(map[string]any)
-	}
-	line, err := errorLine(rec.key, fail)
+	fail = redactStrings(fail, redact).(map[string]any)
+	line, err := errorLine(rec.key, fail, checksJSON)
 	if err != nil {
 		line, _ = errorLine(rec.key, map[string]any{"kind": fail["kind"],
-			"message": fmt.Sprint(fail["message"])})
+			"message": fmt.Sprint(fail["message"])}, checksJSON)
 	}
 	return result{key: rec.key, line: line, failed: true}, true
+}
+
+// checksMember is the JSON of a record's checks for its line, nil when it has none.
+func checksMember(c checkSet) []byte {
+	if len(c) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(c) // names and details are strings, outcomes booleans: it cannot fail
+	return b
 }
 
 // value returns the Lua value a record is passed to the function as.
@@ -567,8 +609,9 @@ func (rec batchRecord) value(L *lua.LState) (lua.LValue, error) {
 }
 
 // recordResult reads the results v, msg, e of a record function: the JSON of v, or the fields
-// of a failure.
-func recordResult(L *lua.LState, v, msg, e lua.LValue) ([]byte, map[string]any) {
+// of a failure. With a v that is not nil, a table msg without a metatable is the record's
+// checks, added to checks.
+func recordResult(L *lua.LState, v, msg, e lua.LValue, checks checkSet) ([]byte, map[string]any) {
 	if v == lua.LNil && (msg != lua.LNil || e != lua.LNil) {
 		fail := map[string]any{}
 		switch e := e.(type) {
@@ -591,6 +634,14 @@ func recordResult(L *lua.LState, v, msg, e lua.LValue) ([]byte, map[string]any) 
 			fail["kind"] = "script"
 		}
 		return nil, fail
+	}
+	// A table with a metatable (a decoded JSON value, a response of the dial module, as
+	// `return assert(client:ask(…))` returns) is not checks: the second result is ignored.
+	if t, ok := msg.(*lua.LTable); ok && v != lua.LNil && t.Metatable == lua.LNil {
+		if err := checks.addReturned(t); err != nil {
+			return nil, map[string]any{"kind": "output",
+				"message": "the checks the record function returned: " + err.Error()}
+		}
 	}
 	out, err := luabridge.ToJSON(L, v)
 	if err != nil {
@@ -644,13 +695,23 @@ func tableFields(L *lua.LState, t *lua.LTable) (map[string]any, bool) {
 	return m, ok
 }
 
-// outputLine is the result line of a success.
-func outputLine(key string, out []byte) []byte {
-	line := make([]byte, 0, len(key)+len(out)+22)
+// outputLine is the result line of a success, with its checks' JSON when not nil.
+func outputLine(key string, out, checks []byte) []byte {
+	line := make([]byte, 0, len(key)+len(out)+len(checks)+32)
 	line = append(line, `{"key":`...)
 	line = append(line, key...)
 	line = append(line, `,"output":`...)
 	line = append(line, out...)
+	return appendChecks(line, checks)
+}
+
+// appendChecks ends a result line: the checks member when checks is not nil, the closing brace
+// and the newline.
+func appendChecks(line, checks []byte) []byte {
+	if checks != nil {
+		line = append(line, `,"checks":`...)
+		line = append(line, checks...)
+	}
 	return append(line, "}\n"...)
 }
 
@@ -676,8 +737,8 @@ func redactStrings(v any, redact func(string) string) any {
 	return v
 }
 
-// errorLine is the result line of a failure.
-func errorLine(key string, fail map[string]any) ([]byte, error) {
+// errorLine is the result line of a failure, with its checks' JSON when not nil.
+func errorLine(key string, fail map[string]any, checks []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(`{"key":`)
 	buf.WriteString(key)
@@ -688,6 +749,5 @@ func errorLine(key string, fail map[string]any) ([]byte, error) {
 		return nil, err
 	}
 	buf.Truncate(buf.Len() - 1) // the encoder's newline
-	buf.WriteString("}\n")
-	return buf.Bytes(), nil
+	return appendChecks(buf.Bytes(), checks), nil
 }

@@ -19,45 +19,60 @@ import (
 // resultPrefix is how every result line starts, as the writer writes it.
 const resultPrefix = `{"key":`
 
-// parseResultLine reads one output line and returns its canonical key and whether it records
-// a failure. A result is a JSON object whose members are "key" (a string or a number) and
-// exactly one of "output" (any JSON value) or "error" (an object), and no other.
-func parseResultLine(line []byte) (key string, failed bool, err error) {
+// parsedResult is what a result line says.
+type parsedResult struct {
+	key    string   // canonical (see canonicalKey)
+	failed bool     // an "error" line
+	checks checkSet // the record's checks; nil when the line has none
+}
+
+// parseResult reads one output line. A result is a JSON object whose members are "key" (a
+// string or a number), exactly one of "output" (any JSON value) or "error" (an object), and
+// optionally "checks" (an object whose members are booleans or {"ok": boolean, "detail":
+// string}), and no other.
+func parseResult(line []byte) (parsedResult, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(line, &m); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return "", false, errors.New("not a JSON object")
+			return parsedResult{}, errors.New("not a JSON object")
 		}
-		return "", false, fmt.Errorf("not JSON: %w", err)
+		return parsedResult{}, fmt.Errorf("not JSON: %w", err)
 	}
 	if m == nil {
-		return "", false, errors.New("not a JSON object")
+		return parsedResult{}, errors.New("not a JSON object")
 	}
 	raw, ok := m["key"]
 	_, hasOutput := m["output"]
 	errv, failed := m["error"]
 	switch {
 	case !ok:
-		return "", false, errors.New(`no "key" member`)
+		return parsedResult{}, errors.New(`no "key" member`)
 	case hasOutput && failed:
-		return "", false, errors.New(`both "output" and "error"`)
+		return parsedResult{}, errors.New(`both "output" and "error"`)
 	case !hasOutput && !failed:
-		return "", false, errors.New(`neither "output" nor "error"`)
-	case len(m) > 2:
-		for _, name := range slices.Sorted(maps.Keys(m)) {
-			if name != "key" && name != "output" && name != "error" {
-				return "", false, fmt.Errorf("a member %q", name)
-			}
-		}
+		return parsedResult{}, errors.New(`neither "output" nor "error"`)
 	case failed && !bytes.HasPrefix(bytes.TrimSpace(errv), []byte("{")):
-		return "", false, errors.New(`"error" is not an object`)
+		return parsedResult{}, errors.New(`"error" is not an object`)
 	}
-	key, err = canonicalKey(raw)
-	if err != nil {
-		return "", false, fmt.Errorf("key: %w", err)
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		switch name {
+		case "key", "output", "error", "checks":
+		default:
+			return parsedResult{}, fmt.Errorf("a member %q", name)
+		}
 	}
-	return key, failed, nil
+	r := parsedResult{failed: failed}
+	if c, ok := m["checks"]; ok {
+		if err := json.Unmarshal(c, &r.checks); err != nil {
+			return parsedResult{}, err
+		}
+	}
+	var err error
+	if r.key, err = canonicalKey(raw); err != nil {
+		return parsedResult{}, fmt.Errorf("key: %w", err)
+	}
+	return r, nil
 }
 
 // tornLine reports whether line, the last of the output and without a newline, is what a write
@@ -69,7 +84,7 @@ func tornLine(line []byte) bool {
 	if !json.Valid(line) {
 		return true
 	}
-	_, _, err := parseResultLine(line)
+	_, err := parseResult(line)
 	return err == nil
 }
 
@@ -78,7 +93,7 @@ const errForeignOutput = "it is left as it is: the output must be a new file or 
 	"earlier batch wrote"
 
 // readOutput reads the results already in the output file at path into keys (last line per
-// key wins). Every line must be a result (see [parseResultLine]) ending with a newline, but the
+// key wins). Every line must be a result (see [parseResult]) ending with a newline, but the
 // last one may be torn (see [tornLine]): the trace of a run killed in the middle of a write or
 // of a system crash, which is cut off the file and reported to warn. Any other line is an
 // error that names it, and the file is left untouched: it is not this runner's output. A
@@ -118,13 +133,13 @@ func readOutput(path string, keys keyTable, warn func(string)) error {
 			}
 			return nil
 		}
-		key, failed, perr := parseResultLine(line)
+		res, perr := parseResult(line)
 		if perr != nil {
 			return fmt.Errorf("output %s:%d: not a batch result (%w); %s", path, n, perr,
 				errForeignOutput)
 		}
 		off += int64(len(line))
-		keys.mark(key, failed)
+		keys.mark(res.key, res.failed)
 	}
 }
 
@@ -282,11 +297,11 @@ func finishOutput(path, input string, inShard func(batchRecord) bool) error {
 		if err != nil {
 			return fmt.Errorf("output: finishing: %w", err)
 		}
-		key, _, err := parseResultLine(line)
+		res, err := parseResult(line)
 		if err != nil {
 			return fmt.Errorf("output: finishing: %w", err)
 		}
-		last[idOf(key)] = span{size, int64(len(line))}
+		last[idOf(res.key)] = span{size, int64(len(line))}
 		size += int64(len(line))
 	}
 	order := make([]span, 0, len(last))

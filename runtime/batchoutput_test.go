@@ -9,19 +9,18 @@ import (
 
 func TestParseResultLine(t *testing.T) {
 	t.Parallel()
-	for line, want := range map[string]struct {
-		key    string
-		failed bool
-	}{
-		`{"key":"a","output":{"x":[1]}}` + "\n":                    {`"a"`, false},
-		`{"key":7,"output":null}`:                                  {`7`, false},
-		` { "output" : 1 , "key" : "\u0041" } ` + "\r\n":           {`"A"`, false},
-		`{"key":"a","error":{"kind":"http","message":"x"}}` + "\n": {`"a"`, true},
+	for line, want := range map[string]parsedResult{
+		`{"key":"a","output":{"x":[1]}}` + "\n":                           {`"a"`, false, nil},
+		`{"key":7,"output":null}`:                                         {`7`, false, nil},
+		` { "output" : 1 , "key" : "\u0041" } ` + "\r\n":                  {`"A"`, false, nil},
+		`{"key":"a","error":{"kind":"http","message":"x"}}` + "\n":        {`"a"`, true, nil},
+		`{"key":"a","output":1,"checks":{"x":true,"y":false}}`:            {`"a"`, false, checkSet{"x": {true, ""}, "y": {false, ""}}},
+		`{"key":"a","error":{},"checks":{"y":{"ok":false,"detail":"d"}}}`: {`"a"`, true, checkSet{"y": {false, "d"}}},
+		`{"key":"a","output":1,"checks":{"z":{"ok":true}}}`:               {`"a"`, false, checkSet{"z": {true, ""}}},
 	} {
-		key, failed, err := parseResultLine([]byte(line))
+		got, err := parseResult([]byte(line))
 		require.NoError(t, err, line)
-		assert.Equal(t, want.key, key, line)
-		assert.Equal(t, want.failed, failed, line)
+		assert.Equal(t, want, got, line)
 	}
 	for line, why := range map[string]string{
 		"\n":                              "not JSON",
@@ -33,12 +32,19 @@ func TestParseResultLine(t *testing.T) {
 		`{"key":1}`:                       `neither "output" nor "error"`,
 		`{"key":1,"value":2}`:             `neither "output" nor "error"`,
 		`{"key":1,"output":2,"error":{}}`: `both "output" and "error"`,
-		`{"key":1,"output":2,"z":0,"extra":true}`: `a member "extra"`,
-		`{"key":1,"error":"boom"}`:                `"error" is not an object`,
-		`{"key":[1],"output":2}`:                  "key: a key must be a string or a number",
-		`{"key":null,"output":2}`:                 "key: a key must be a string or a number",
+		`{"key":1,"output":2,"z":0,"extra":true}`:                  `a member "extra"`,
+		`{"key":1,"error":"boom"}`:                                 `"error" is not an object`,
+		`{"key":[1],"output":2}`:                                   "key: a key must be a string or a number",
+		`{"key":null,"output":2}`:                                  "key: a key must be a string or a number",
+		`{"key":1,"output":2,"checks":[true]}`:                     `"checks" is not an object`,
+		`{"key":1,"output":2,"checks":null}`:                       `"checks" is not an object`,
+		`{"key":1,"output":2,"checks":{"a":1}}`:                    `check "a" is neither a boolean nor`,
+		`{"key":1,"output":2,"checks":{"a":null}}`:                 `check "a" is neither`,
+		`{"key":1,"output":2,"checks":{"a":{"detail":"d"}}}`:       `check "a" is neither`,
+		`{"key":1,"output":2,"checks":{"a":{"ok":true,"more":1}}}`: `check "a" is neither`,
+		`{"key":1,"error":"boom","checks":{}}`:                     `"error" is not an object`,
 	} {
-		_, _, err := parseResultLine([]byte(line))
+		_, err := parseResult([]byte(line))
 		assert.ErrorContains(t, err, why, line)
 	}
 }
@@ -47,10 +53,12 @@ func TestParseResultLine(t *testing.T) {
 // taken for a torn line; other last lines are not.
 func TestTornLine(t *testing.T) {
 	t.Parallel()
-	errLine, err := errorLine(`"k"`, map[string]any{"kind": "http", "message": "x"})
+	checks := []byte(`{"c":true}`)
+	errLine, err := errorLine(`"k"`, map[string]any{"kind": "http", "message": "x"}, checks)
 	require.NoError(t, err)
-	for _, line := range [][]byte{outputLine(`"k"`, []byte(`{"a":"b"}`)), errLine} {
-		_, _, err := parseResultLine(line)
+	for _, line := range [][]byte{outputLine(`"k"`, []byte(`{"a":"b"}`), nil), errLine,
+		outputLine(`"k"`, []byte(`1`), checks)} {
+		_, err := parseResult(line)
 		require.NoError(t, err, "%s", line)
 		for n := 1; n < len(line); n++ {
 			assert.True(t, tornLine(line[:n]), "%s", line[:n])
