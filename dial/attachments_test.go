@@ -82,7 +82,7 @@ func TestAttachUploadsOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, atts, atts2)
 	assert.Equal(t, 0, ct2.count(http.MethodPut), "a rerun uploads nothing")
-	assert.Equal(t, 2, ct2.count(http.MethodGet), "it checks each file's metadata")
+	assert.Equal(t, 3, ct2.count(http.MethodGet), "the bucket, then each file's metadata")
 
 	msg := Message{Role: RoleUser, Content: "look"}
 	require.NoError(t, again.AttachFiles(t.Context(), &msg, png))
