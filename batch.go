@@ -44,6 +44,8 @@ type batchFlags struct {
 	shard         string
 	maxRPS        float64
 	recordTimeout time.Duration
+	cache         string
+	cacheTTL      time.Duration
 }
 
 // batchFlagSet returns the flags of `dialua batch`, stored in f, with the connection flags
@@ -58,6 +60,7 @@ func batchFlagSet(f *batchFlags, o *options) *pflag.FlagSet {
 		fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys")
 		fs.Float64Var(&f.maxRPS, "max-rps", 0, "send at most `R` requests per second, retries included (default no cap)")
 		fs.DurationVar(&f.recordTimeout, "timeout-per-record", 0, "fail a record that runs longer than `DURATION` (default no limit)")
+		cacheFlags(fs, &f.cache, &f.cacheTTL)
 		o.connectionFlags(fs)
 	})
 }
@@ -104,6 +107,9 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 	case f.recordTimeout < 0:
 		return usageError("--timeout-per-record must not be negative")
 	case err != nil:
+		return usageError(err.Error())
+	}
+	if o.cache, err = openCache(f.cache, f.cacheTTL); err != nil {
 		return usageError(err.Error())
 	}
 	opts := runtime.BatchOptions{Script: fs.Arg(0), Input: f.input, Output: f.output,
