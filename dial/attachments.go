@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 )
 
@@ -80,8 +82,8 @@ func (c *Client) attachOne(ctx context.Context, src AttachmentSource, opts []Cal
 	case (src.Path == "") == (src.URL == ""):
 		return Attachment{}, errors.New("dial: attachment: give exactly one of a path and a url")
 	case src.URL != "":
-		return Attachment{URL: src.URL, Type: typeOf(src.Type, src.URL),
-			Title: firstNonEmpty(src.Title, filepath.Base(src.URL))}, nil
+		name := urlName(src.URL)
+		return Attachment{URL: src.URL, Type: typeOf(src.Type, name), Title: firstNonEmpty(src.Title, name)}, nil
 	}
 	open := src.Open
 	if open == nil {
@@ -115,6 +117,16 @@ func (c *Client) attachOne(ctx context.Context, src AttachmentSource, opts []Cal
 		return Attachment{}, err
 	}
 	return Attachment{URL: fileURL, Type: typ, Title: firstNonEmpty(src.Title, name)}, nil
+}
+
+// urlName is the last segment of a URL's path, decoded: "b c.pdf" for
+// "https://h/a/b%20c.pdf?sig=x".
+func urlName(raw string) string {
+	p := raw
+	if u, err := url.Parse(raw); err == nil {
+		p = u.Path
+	}
+	return path.Base(p)
 }
 
 // typeOf is typ, or the MIME type name's extension implies, or application/octet-stream.

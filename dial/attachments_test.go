@@ -64,10 +64,11 @@ func TestAttachUploadsOnce(t *testing.T) {
 		{Path: png},
 		{Path: pdf, Type: "application/pdf", Title: "Q3 report"},
 		{URL: "files/" + srv.Bucket + "/shared/notes.txt"},
+		{URL: "https://example.com/a/q3%20report.pdf?sig=x%2Fy"},
 	}
 	atts, err := c.Attach(t.Context(), srcs)
 	require.NoError(t, err)
-	require.Len(t, atts, 3)
+	require.Len(t, atts, 4)
 	assert.Equal(t, 2, ct.count(http.MethodPut))
 	assert.Equal(t, "image/png", atts[0].Type)
 	assert.Equal(t, "my photo.png", atts[0].Title)
@@ -75,6 +76,7 @@ func TestAttachUploadsOnce(t *testing.T) {
 	assert.Equal(t, "application/pdf", atts[1].Type)
 	assert.Equal(t, "Q3 report", atts[1].Title)
 	assert.Equal(t, Attachment{URL: "files/" + srv.Bucket + "/shared/notes.txt", Type: "text/plain; charset=utf-8", Title: "notes.txt"}, atts[2])
+	assert.Equal(t, Attachment{URL: srcs[3].URL, Type: "application/pdf", Title: "q3 report.pdf"}, atts[3])
 	assert.Equal(t, "not really a png", download(t, c, atts[0].URL))
 
 	again, ct2 := countingClient(t, srv)

@@ -106,10 +106,11 @@ func (c *Cache) put(key string, resp json.RawMessage) {
 	}
 }
 
-// cacheKey is the key of a chat completion to deployment with body and api-version: a
-// SHA-256 over them, the body in canonical form (members sorted, "stream" left out), and a
-// hash of the credential the request would be sent with.
-func (c *Client) cacheKey(ctx context.Context, deployment, apiVersion string, body []byte) (string, error) {
+// cacheKey is the key of the chat completion r to deployment with body: a SHA-256 over the
+// server, deployment, api-version, the body in canonical form (members sorted, "stream" left
+// out), and hashes of the credential the request would be sent with and of its per-call
+// headers (which may carry one).
+func (c *Client) cacheKey(ctx context.Context, r *request, deployment string, body []byte) (string, error) {
 	var v map[string]any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -134,7 +135,13 @@ func (c *Client) cacheKey(ctx context.Context, deployment, apiVersion string, bo
 		cred.Write([]byte{1})
 		cred.Write([]byte(s))
 	}
-	parts, _ := json.Marshal([]string{c.baseStr, deployment, apiVersion, hex.EncodeToString(cred.Sum(nil)), string(canon)})
+	headers, err := json.Marshal(r.callHeaders())
+	if err != nil {
+		return "", err
+	}
+	cred.Write(headers)
+	parts, _ := json.Marshal([]string{c.baseStr, deployment, r.query.Get("api-version"),
+		hex.EncodeToString(cred.Sum(nil)), string(canon)})
 	sum := sha256.Sum256(parts)
 	return hex.EncodeToString(sum[:]), nil
 }
@@ -147,7 +154,7 @@ func (c *Client) cachedCall(ctx context.Context, r *request, deployment string, 
 		data, _, err := c.call(ctx, r)
 		return data, err
 	}
-	key, err := c.cacheKey(ctx, deployment, r.query.Get("api-version"), body)
+	key, err := c.cacheKey(ctx, r, deployment, body)
 	if err != nil {
 		// Not cacheable: the call reports what is wrong (a credential failure, say).
 		data, _, err := c.call(ctx, r)

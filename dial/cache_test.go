@@ -43,7 +43,9 @@ func TestCacheHitAndMiss(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Chat(ctx, "echo", userMsg("hello"), APIVersion("2024-02-01"))
 	require.NoError(t, err)
-	assert.Equal(t, 3, srv.Emulator.Requests("echo"), "another body or api-version is a miss")
+	_, err = c.Chat(ctx, "echo", userMsg("hello"), Header("X-Conversation-Id", "c1"))
+	require.NoError(t, err)
+	assert.Equal(t, 4, srv.Emulator.Requests("echo"), "another body, api-version or per-call header is a miss")
 	assert.Equal(t, 1, srv.Emulator.Requests("gpt-4o-mini"), "another deployment is a miss")
 
 	s, err := c.ChatStream(ctx, "echo", userMsg("hello"))
@@ -51,7 +53,7 @@ func TestCacheHitAndMiss(t *testing.T) {
 	for s.Next() {
 	}
 	require.NoError(t, s.Close())
-	assert.Equal(t, 4, srv.Emulator.Requests("echo"), "a streamed call bypasses the cache")
+	assert.Equal(t, 5, srv.Emulator.Requests("echo"), "a streamed call bypasses the cache")
 
 	_, err = c.Chat(ctx, "no-such-model", userMsg("hello"))
 	require.ErrorIs(t, err, ErrNotFound)
