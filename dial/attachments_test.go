@@ -135,6 +135,13 @@ func TestAttachToLastUser(t *testing.T) {
 	assert.JSONEq(t, `{"temperature":0,"messages":[{"role":"user","content":"a"},`+
 		`{"role":"assistant","content":"b"},{"role":"user","content":"c <&>","custom_content":{"attachments":[{"url":"x"},`+
 		`{"url":"files/b/y.png","type":"image/png","title":"y.png"}]}},{"role":"assistant","content":"d"}]}`, string(out))
+	parts := json.RawMessage(`{"messages":[{"role":"user","content":[{"type":"text","text":"a"},` +
+		`{"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}],"x_extra":{"k":1}}]}`)
+	out, err = AttachToLastUser(parts, []Attachment{{URL: "u"}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"messages":[{"role":"user","content":[{"type":"text","text":"a"},`+
+		`{"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}],"x_extra":{"k":1},`+
+		`"custom_content":{"attachments":[{"url":"u"}]}}]}`, string(out), "content parts and other members are kept")
 	same, err := AttachToLastUser(body, nil)
 	require.NoError(t, err)
 	assert.Equal(t, body, same)
