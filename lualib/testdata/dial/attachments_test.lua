@@ -34,6 +34,10 @@ function TestChatAttachments(t)
   local answer = assert(client:ask("echo", "again", {attachments = {"photo.png"}}))
   t:equal(answer, "again\n[attachments: photo.png <" .. png .. "> (image/png)]")
   t:equal(assert(client.files:download(png)), "tampered")
+
+  local many = client:chat_many{{deployment = "echo", api_version = "2024-02-01", headers = {["X-Conversation-Id"] = "c1"},
+    messages = {{role = "user", content = "m"}}, attachments = {"photo.png"}}}
+  t:equal(many[1].response.choices[1].message.content, "m\n[attachments: photo.png <" .. png .. "> (image/png)]")
 end
 
 function TestStreamedAndSessionAttachments(t)
@@ -45,6 +49,13 @@ function TestStreamedAndSessionAttachments(t)
   t:equal(chunks > 0, true)
   local url = attached_url(resp)
   t:equal(resp.choices[1].message.content, "s\n[attachments: a.txt <" .. url .. "> (text/plain; charset=utf-8)]")
+
+  local streamed = ""
+  for chunk in client:stream{deployment = "echo", messages = {{role = "user", content = "it"}}, attachments = {"a.txt"}} do
+    local choice = chunk.choices[1]
+    streamed = streamed .. (choice and choice.delta.content or "")
+  end
+  t:equal(streamed, "it\n[attachments: a.txt <" .. url .. "> (text/plain; charset=utf-8)]")
 
   local session = client:session{deployment = "echo"}
   local text = assert(session:say("hi", {attachments = {{path = "a.txt", title = "A"}}}))
