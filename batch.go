@@ -50,6 +50,8 @@ type batchFlags struct {
 	recordTimeout time.Duration
 	report        bool
 	reportJSON    string
+	cache         string
+	cacheTTL      time.Duration
 }
 
 // batchFlagSet returns the flags of `dialua batch`, stored in f, with the connection flags
@@ -66,6 +68,7 @@ func batchFlagSet(f *batchFlags, o *options) *pflag.FlagSet {
 		fs.DurationVar(&f.recordTimeout, "timeout-per-record", 0, "fail a record that runs longer than `DURATION` (default no limit)")
 		boolFlag(fs, &f.report, "report", "", "print the pass/fail counts of the records' checks on stdout at the end; exit 1 when any failed")
 		fs.StringVar(&f.reportJSON, "report-json", "", "also write the report as JSON to `FILE` (implies --report)")
+		cacheFlags(fs, &f.cache, &f.cacheTTL)
 		o.connectionFlags(fs)
 	})
 }
@@ -113,6 +116,9 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 	case f.recordTimeout < 0:
 		return usageError("--timeout-per-record must not be negative")
 	case err != nil:
+		return usageError(err.Error())
+	}
+	if o.cache, err = openCache(f.cache, f.cacheTTL); err != nil {
 		return usageError(err.Error())
 	}
 	opts := runtime.BatchOptions{Script: fs.Arg(0), Input: f.input, Output: f.output,

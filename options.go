@@ -27,6 +27,7 @@ type options struct {
 	maxTime     secondsFlag
 	verbose     bool
 	usage       bool
+	cache       *dial.Cache // batch's --cache, given to every client of the session
 	quiet       bool
 	version     bool
 	// banner is set when the REPL's banner will say which DIAL server the session uses, which

@@ -76,6 +76,9 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 	if o.verbose {
 		shared = append(shared, dial.WithObserver(requestLog(s.stderr)))
 	}
+	if o.cache != nil {
+		shared = append(shared, dial.WithCache(o.cache))
+	}
 	s.dial = &lualib.DialConfig{Pool: p, ClientOptions: shared, Secrets: c.secrets,
 		Default: defaultClient(p, baseURL, apiKey, bearerToken,
 			o.clientOptions(append(slices.Clip(shared), dial.WithSecrets(c.secrets))))}
@@ -203,8 +206,8 @@ func (s *session) printUsage(ctx context.Context) {
 	if c, ok := s.dial.Usage.Cost(ctx); ok {
 		cost = ", cost " + lualib.FormatCost(c)
 	}
-	fmt.Fprintf(s.stderr, "dialua: usage: %d %s, %d prompt + %d completion = %d tokens%s\n",
-		n, plural(n, "response", "responses"), prompt, completion, total, cost)
+	fmt.Fprintf(s.stderr, "dialua: usage: %d %s%s, %d prompt + %d completion = %d tokens%s\n",
+		n, plural(n, "response", "responses"), cacheNote(s.o.cache), prompt, completion, total, cost)
 }
 
 // plural returns one or many by n.

@@ -51,7 +51,7 @@ func (c *Client) chatBlock(ctx context.Context, deployment string, body []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
-	data, _, err := c.call(ctx, r)
+	data, err := c.cachedCall(ctx, r, deployment, body)
 	return data, r, err
 }
 

@@ -40,6 +40,7 @@ type config struct {
 	userAgent      string
 	obs            observers
 	maxLine        int
+	cache          *Cache
 }
 
 // Defaults of the options below.

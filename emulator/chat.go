@@ -145,7 +145,7 @@ func newAnswer(d *deployment, req map[string]any, n int) *answer {
 		if last, _ := msgs[len(msgs)-1].(map[string]any); last["role"] == "tool" {
 			text = toolResultsText(msgs)
 		} else {
-			text = lastUserText(msgs)
+			text = lastUserText(msgs) + attachmentLine(msgs)
 		}
 	}
 	var pieces []string

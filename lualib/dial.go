@@ -147,7 +147,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 		L.ArgError(n, "options table expected")
 	}
 	o := optionsArg(L, n, "base_url", "api_key", "bearer_token", "api_version", "timeout",
-		"max_retries", "headers")
+		"max_retries", "headers", "cache", "cache_ttl")
 	base := o.str("base_url")
 	if base == "" {
 		L.ArgError(n, "option 'base_url' is required")
@@ -199,6 +199,7 @@ func (m *Dial) makeClient(L *lua.LState, n int, p *dial.Pool) int {
 	}
 	opts = append(opts, scriptOptions(o.str("api_version"), time.Duration(timeout*float64(time.Second)),
 		retries, headers)...)
+	opts = append(opts, m.cacheOption(L, o))
 	c, err := p.NewClient(base, opts...)
 	if err != nil {
 		L.ArgError(n, m.errorMessage(err))

@@ -151,11 +151,12 @@ type chatCall struct {
 	stream     bool
 	onChunk    *lua.LFunction
 	opts       []dial.CallOption
+	attach     []dial.AttachmentSource // uploaded and added to the last user message by attach
 }
 
 // controlKeys are the request keys the module consumes instead of sending.
 var controlKeys = map[string]bool{"deployment": true, "stream": true, "on_chunk": true, "api_version": true,
-	"headers": true}
+	"headers": true, "attachments": true}
 
 // readChat reads the request table v, given as argument n (where labels the request in
 // error messages: "" for a request on its own, "request 3: " in a list). Every key other than
@@ -200,6 +201,8 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 			call.opts = append(call.opts, dial.APIVersion(string(s)))
 		case "headers":
 			call.opts = append(call.opts, headerOptions(L, n, where, v)...)
+		case "attachments":
+			call.attach = m.readAttachments(L, n, v, where)
 		}
 	})
 	if call.deployment == "" {
@@ -277,6 +280,9 @@ func (c *clientHandle) Chat(L *luar.LState) int {
 
 // chat runs call, streamed when it asks for it, and pushes the response or the failure.
 func (c *clientHandle) chat(L *lua.LState, call chatCall) int {
+	if err := c.attach(luabridge.Context(L), &call); err != nil {
+		return c.m.fail(L, err)
+	}
 	if call.stream || call.onChunk != nil {
 		return c.chatStream(L, call)
 	}
@@ -430,6 +436,9 @@ func (c *clientHandle) Stream(L *luar.LState) int {
 	call := c.m.readChat(L.LState, 1, L.Get(1), "")
 	if call.onChunk != nil {
 		L.ArgError(1, "'on_chunk' belongs to client:chat; client:stream is an iterator")
+	}
+	if err := c.attach(luabridge.Context(L.LState), &call); err != nil {
+		L.Error(c.m.errorTable(L.LState, err), 1)
 	}
 	ctx, cancel := luabridge.Context(L.LState), context.CancelFunc(func() {})
 	if c.m.cfg.KeepStreams {
@@ -588,6 +597,9 @@ func (c *clientHandle) ChatMany(L *luar.LState) int {
 		calls[i] = c.m.readChat(L.LState, 1, list.RawGetInt(i+1), fmt.Sprintf("request %d: ", i+1))
 		if calls[i].onChunk != nil || calls[i].stream {
 			L.ArgError(1, fmt.Sprintf("request %d: chat_many does not stream", i+1))
+		}
+		if err := c.attach(luabridge.Context(L.LState), &calls[i]); err != nil {
+			return c.m.fail(L.LState, err)
 		}
 	}
 	out := luabridge.MarkArray(L.LState, L.CreateTable(n, 0))

@@ -295,7 +295,7 @@ func (s *sessionHandle) String() string { return "dial.session(" + s.s.Deploymen
 func (s *sessionHandle) Say(L *luar.LState) int {
 	defer s.m.enter(L.LState)()
 	text := L.CheckString(1)
-	o := optionsArg(L.LState, 2, "on_chunk", "max_steps", "stream")
+	o := optionsArg(L.LState, 2, "on_chunk", "max_steps", "stream", "attachments")
 	cb := &callbacks{m: s.m, L: L.LState}
 	opts := dial.RunOptions{MaxSteps: s.maxSteps, OnChunk: cb.onChunk(o.function("on_chunk"))}
 	opts.Stream = o.boolean("stream") || opts.OnChunk != nil
@@ -303,7 +303,15 @@ func (s *sessionHandle) Say(L *luar.LState) int {
 		opts.MaxSteps = int(n)
 	}
 	s.s.Tools = cb.readTools(1, s.tools)
-	res, err := s.s.Say(luabridge.Context(L.LState), text, opts)
+	var srcs []dial.AttachmentSource
+	if v := o.t.RawGetString("attachments"); v != lua.LNil {
+		srcs = s.m.readAttachments(L.LState, 2, v, "")
+	}
+	msg, err := userMessage(luabridge.Context(L.LState), s.s.Client, text, srcs)
+	if err != nil {
+		return s.m.fail(L.LState, err)
+	}
+	res, err := s.s.Send(luabridge.Context(L.LState), msg, opts)
 	cb.reraise()
 	if err != nil {
 		return s.m.pushRun(L.LState, s.s.Client, s.s.Deployment, res, err)
