@@ -51,8 +51,18 @@ func (c *Client) chatBlock(ctx context.Context, deployment string, body []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
+	start := time.Now()
 	data, _, err := c.call(ctx, r)
+	c.chatEnd(ctx, ChatEndInfo{Deployment: deployment, Request: body, Response: data, Err: err}, start)
 	return data, r, err
+}
+
+// chatEnd reports a chat completion begun at start to the observers' ChatEnd.
+func (c *Client) chatEnd(ctx context.Context, info ChatEndInfo, start time.Time) {
+	if c.cfg.obs.chat {
+		info.Elapsed = time.Since(start)
+		c.cfg.obs.joined.ChatEnd(ctx, info)
+	}
 }
 
 // ChatStream sends a chat completion with "stream": true and returns its chunks as they
@@ -81,6 +91,7 @@ func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json
 	start := time.Now()
 	resp, err := c.send(ctx, r)
 	if err != nil {
+		c.chatEnd(ctx, ChatEndInfo{Deployment: deployment, Stream: true, Request: body, Err: err}, start)
 		return nil, err
 	}
 	path := c.base.Path + r.path
@@ -91,10 +102,39 @@ func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json
 			return nil, err
 		}
 	}
-	s := newStream(rc, c.cfg.maxLine, r.method, path, c.cfg.secrets, decodeChunk,
+	decode, onEnd := decodeChunk, c.logStreamEnd(ctx, r.method, c.base.Path+r.pathOnly(), start)
+	if c.cfg.obs.chat {
+		decode, onEnd = c.mergeForChatEnd(ctx, deployment, body, start, onEnd)
+	}
+	s := newStream(rc, c.cfg.maxLine, r.method, path, c.cfg.secrets, decode,
 		func(ch ChatChunk) bool { return ch.FinishReason() != "" })
-	s.onEnd = c.logStreamEnd(ctx, r.method, c.base.Path+r.pathOnly(), start)
+	s.onEnd = onEnd
 	return s, nil
+}
+
+// mergeForChatEnd returns the chunk decoder and the end function of a chat stream whose
+// end is reported to ChatEnd: the decoder merges every chunk it decodes, and the end function
+// calls onEnd, then ChatEnd with the merged response.
+func (c *Client) mergeForChatEnd(ctx context.Context, deployment string, body []byte, start time.Time,
+	onEnd func(streamEnd)) (func([]byte) (ChatChunk, error), func(streamEnd)) {
+	var acc ChatResponse
+	merged := 0
+	decode := func(data []byte) (ChatChunk, error) {
+		ch, err := decodeChunk(data)
+		if err == nil && acc.Accumulate(ch) == nil {
+			merged++
+		}
+		return ch, err
+	}
+	end := func(e streamEnd) {
+		onEnd(e)
+		info := ChatEndInfo{Deployment: deployment, Stream: true, Request: body, Err: e.err}
+		if merged > 0 {
+			info.Response, _ = acc.JSON()
+		}
+		c.chatEnd(ctx, info, start)
+	}
+	return decode, end
 }
 
 func decodeChunk(data []byte) (ChatChunk, error) {
