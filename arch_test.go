@@ -23,6 +23,7 @@ var forbidden = []struct{ from, to string }{
 	{"dial", "lualib"}, {"dial", "luabridge"}, {"dial", "runtime"}, {"dial", "emulator"},
 	{"emulator", "*"},
 	{"luabridge", "*"},
+	{"promptlog", "*"},
 	{"runtime", "dial"}, {"runtime", "lualib"}, {"runtime", "emulator"},
 	{"lualib", "runtime"}, {"lualib", "emulator"},
 	{"*", ""}, // nothing imports the command
