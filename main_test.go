@@ -70,6 +70,8 @@ type invocation struct {
 	// terminal makes standard input look like a terminal.
 	terminal bool
 	ctx      context.Context
+	// configDir is the user's configuration directory; "" for a new temporary one.
+	configDir string
 }
 
 // runIn runs the command in-process with the environment inv.env only.
@@ -80,7 +82,10 @@ func runIn(t *testing.T, inv invocation) result {
 		return inv.env[k]
 	})
 	c.isTerminal = func(v any) bool { return inv.terminal && v == c.stdin }
-	cfgDir := t.TempDir()
+	cfgDir := inv.configDir
+	if cfgDir == "" {
+		cfgDir = t.TempDir()
+	}
 	c.configDir = func() (string, error) { return cfgDir, nil }
 	ctx := inv.ctx
 	if ctx == nil {

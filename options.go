@@ -31,6 +31,7 @@ type options struct {
 	// banner is set when the REPL's banner will say which DIAL server the session uses, which
 	// makes the notice about the embedded emulator redundant.
 	banner bool
+	logOptions
 }
 
 // flagSet returns the flags of the default command (top, with --version), run and repl, all
@@ -69,6 +70,7 @@ func (o *options) connectionFlags(fs *pflag.FlagSet) {
 		"log each HTTP request, retry wait and stream end on stderr (never a credential)")
 	boolFlag(fs, &o.usage, "usage", "", "print the token usage of the run on stderr at exit")
 	boolFlag(fs, &o.quiet, "quiet", "q", "no notice on stderr that the embedded emulator is used")
+	o.logFlags(fs)
 }
 
 // limitFlags defines the resource limits of the scripts in fs.

@@ -106,7 +106,7 @@ func (l *Log) Close() error { return l.db.Close() }
 
 // Record adds e to the log, with its Prompt, Answer and Usage derived from its Request and
 // Response (an ID given is ignored). The credentials Open's redact masks are masked in every
-// text stored; a body no longer JSON once masked is stored as a JSON string.
+// text stored, the deployment's name too; a body no longer JSON once masked is stored as a JSON string.
 func (l *Log) Record(ctx context.Context, e Entry) error {
 	r := decodeResponse(e.Response)
 	e.Prompt, e.Answer, e.Usage = promptText(e.Request), r.answer(), r.Usage
@@ -117,7 +117,7 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	_, err := l.db.ExecContext(ctx, `INSERT INTO entries (time, source, deployment, request,
 		response, error, duration, prompt, answer, prompt_tokens, completion_tokens, total_tokens)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Time.UnixNano(), e.Source, e.Deployment, l.redactJSON(e.Request), response,
+		e.Time.UnixNano(), l.redact(e.Source), l.redact(e.Deployment), l.redactJSON(e.Request), response,
 		l.redact(e.Error), int64(e.Duration), l.redact(e.Prompt), l.redact(e.Answer),
 		e.Usage.PromptTokens, e.Usage.CompletionTokens, e.Usage.TotalTokens)
 	if err != nil {

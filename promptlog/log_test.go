@@ -46,7 +46,7 @@ func TestRecordList(t *testing.T) {
 	require.NoError(t, l.Record(ctx, first))
 	failed := Entry{Time: time.Unix(1700000100, 0), Source: "ask", Deployment: "down",
 		Request: json.RawMessage(`{"messages":[{"role":"user","content":"hello"}]}`),
-		Error: "dial: 503 Service Unavailable"}
+		Error:   "dial: 503 Service Unavailable"}
 	require.NoError(t, l.Record(ctx, failed))
 
 	got, err := l.List(ctx, 0, "")
