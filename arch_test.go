@@ -25,6 +25,7 @@ var forbidden = []struct{ from, to string }{
 	{"emulator", "*"},
 	{"luabridge", "*"},
 	{"internal", "*"},
+	{"promptlog", "*"},
 	{"runtime", "dial"}, {"runtime", "lualib"}, {"runtime", "emulator"},
 	{"lualib", "runtime"}, {"lualib", "emulator"},
 	{"*", ""}, // nothing imports the command

@@ -83,6 +83,7 @@ func (c *command) ask(ctx context.Context, o *options, args []string) int {
 		req.Messages = append([]dial.Message{{Role: dial.RoleSystem, Content: f.system}},
 			req.Messages...)
 	}
+	o.defaultLog("ask") // ask records its exchange in the prompt log unless --no-log
 	return c.session(ctx, o, func(s *session) int {
 		client, err := s.dial.Default()
 		if err != nil {

@@ -26,7 +26,8 @@ type command struct {
 	getenv         func(string) string
 	// isTerminal reports whether a stream is an interactive terminal.
 	isTerminal func(any) bool
-	// configDir is the user's configuration directory, for the REPL history.
+	// configDir is the user's configuration directory, for the REPL history and the prompt
+	// log.
 	configDir func() (string, error)
 	// secrets are the credentials the process knows: those of the command line and the
 	// environment, and those the dial module learns while scripts run. Everything written to
@@ -83,6 +84,8 @@ func (c *command) main(ctx context.Context, args []string) int {
 			return c.ask(ctx, o, rest[1:])
 		case "config":
 			return c.config(ctx, o, rest[1:])
+		case "logs":
+			return c.logs(ctx, rest[1:])
 		case "help":
 			return c.help(rest[1:])
 		}

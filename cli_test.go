@@ -42,6 +42,7 @@ func TestCLIGolden(t *testing.T) {
 		{"help_serve", invocation{args: []string{"serve", "--help"}}, 0},
 		{"help_command", invocation{args: []string{"help", "serve"}}, 0},
 		{"help_batch", invocation{args: []string{"help", "batch"}}, 0},
+		{"help_logs", invocation{args: []string{"logs", "--help"}}, 0},
 		{"help_help", invocation{args: []string{"help", "--help"}}, 0},
 		{"help_unknown", invocation{args: []string{"help", "nope"}}, 2},
 		{"bad_flag", invocation{args: []string{"--nope", "x.lua"}}, 2},

@@ -15,7 +15,7 @@ import (
 // dialua help COMMAND.
 var commandHelp = map[string]func(*command) string{
 	"run": runHelp, "repl": replHelp, "batch": batchHelp, "serve": serveHelp, "help": helpHelp,
-	"ask": askHelp, "config": configHelp,
+	"ask": askHelp, "config": configHelp, "logs": logsHelp,
 }
 
 // help is `dialua help [COMMAND]`.
@@ -31,7 +31,7 @@ func (c *command) help(args []string) int {
 		return c.usageError(fmt.Sprintf("help takes one command (got %q)", args))
 	case commandHelp[args[0]] == nil:
 		return c.usageError(fmt.Sprintf(
-			"no help for %q: the commands are ask, config, run, repl, batch, serve and help", args[0]))
+			"no help for %q: the commands are ask, config, run, repl, batch, serve, logs and help", args[0]))
 	default:
 		fmt.Fprint(c.stdout, commandHelp[args[0]](c))
 	}
@@ -96,6 +96,8 @@ Usage:
   dialua batch SCRIPT --input FILE|DIR --output FILE [flags]
                                        run the function SCRIPT returns over many records
   dialua serve [flags]                 run the DIAL emulator as a server
+  dialua logs [-n N] [--json] [-q TEXT]
+                                       list and search the prompt log
   dialua help [COMMAND]                help on a command
 
 SCRIPT "-" reads the script from standard input, and so does no SCRIPT when standard input is

@@ -35,6 +35,7 @@ type options struct {
 	banner bool
 	// resolved records where each setting came from, once [command.resolve] has run.
 	resolved *resolution
+	logOptions
 }
 
 // flagSet returns the flags of the default command (top, with --version), run and repl, all
@@ -75,6 +76,7 @@ func (o *options) connectionFlags(fs *pflag.FlagSet) {
 		"log each HTTP request, retry wait and stream end on stderr (never a credential)")
 	boolFlag(fs, &o.usage, "usage", "", "print the token usage of the run on stderr at exit")
 	boolFlag(fs, &o.quiet, "quiet", "q", "no notice on stderr that the embedded emulator is used")
+	o.logFlags(fs)
 }
 
 // limitFlags defines the resource limits of the scripts in fs.

@@ -71,10 +71,17 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 	p := dial.NewPool(pool)
 	defer p.Close()
 	// Every client of the session masks the credentials it knows (one set, which stderr
-	// masks too), and logs with --verbose.
+	// masks too), logs with --verbose, and records its chat completions in the prompt log
+	// when the command logs.
 	var shared []dial.Option
+	var verbose *dial.Observer
 	if o.verbose {
-		shared = append(shared, dial.WithObserver(requestLog(s.stderr)))
+		verbose = requestLog(s.stderr)
+	}
+	exchanges, closeLog := s.startLog()
+	defer closeLog()
+	if obs := exchanges.observer(verbose); obs != nil {
+		shared = append(shared, dial.WithObserver(obs))
 	}
 	if o.cache != nil {
 		shared = append(shared, dial.WithCache(o.cache))

@@ -51,8 +51,18 @@ func (c *Client) chatBlock(ctx context.Context, deployment string, body []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
+	start := time.Now()
 	data, err := c.cachedCall(ctx, r, deployment, body)
+	c.chatEnd(ctx, ChatEndInfo{Deployment: deployment, Request: body, Response: data, Err: err}, start)
 	return data, r, err
+}
+
+// chatEnd reports a chat completion begun at start to the observers' ChatEnd.
+func (c *Client) chatEnd(ctx context.Context, info ChatEndInfo, start time.Time) {
+	if c.cfg.obs.chat {
+		info.Elapsed = time.Since(start)
+		c.cfg.obs.joined.ChatEnd(ctx, info)
+	}
 }
 
 // ChatStream sends a chat completion with "stream": true and returns its chunks as they
@@ -97,6 +107,7 @@ func openChatStream[T any](ctx context.Context, c *Client, deployment string, bo
 	start := time.Now()
 	resp, err := c.send(ctx, r)
 	if err != nil {
+		c.chatEnd(ctx, ChatEndInfo{Deployment: deployment, Stream: true, Request: body, Err: err}, start)
 		return nil, err
 	}
 	path := c.base.Path + r.path
@@ -107,9 +118,41 @@ func openChatStream[T any](ctx context.Context, c *Client, deployment string, bo
 			return nil, err
 		}
 	}
+	onEnd := c.logStreamEnd(ctx, r.method, c.base.Path+r.pathOnly(), start)
+	if c.cfg.obs.chat {
+		decode, onEnd = mergeForChatEnd(c, ctx, deployment, body, start, decode, onEnd)
+	}
 	s := newStream(rc, c.cfg.maxLine, r.method, path, c.cfg.secrets, decode, finished)
-	s.onEnd = c.logStreamEnd(ctx, r.method, c.base.Path+r.pathOnly(), start)
+	s.onEnd = onEnd
 	return s, nil
+}
+
+// mergeForChatEnd returns the chunk decoder and the end function of a chat stream whose
+// end is reported to ChatEnd: the decoder also merges every chunk it decodes (a second parse,
+// only while an observer wants ChatEnd), and the end function calls onEnd, then ChatEnd with
+// the merged response.
+func mergeForChatEnd[T any](c *Client, ctx context.Context, deployment string, body []byte, start time.Time,
+	decode func([]byte) (T, error), onEnd func(streamEnd)) (func([]byte) (T, error), func(streamEnd)) {
+	var acc ChatMerge
+	merged := 0
+	mergingDecode := func(data []byte) (T, error) {
+		v, err := decode(data)
+		if err == nil {
+			if ch, cerr := decodeChunkJSON(data); cerr == nil && acc.Add(ch) == nil {
+				merged++
+			}
+		}
+		return v, err
+	}
+	end := func(e streamEnd) {
+		onEnd(e)
+		info := ChatEndInfo{Deployment: deployment, Stream: true, Request: body, Err: e.err}
+		if merged > 0 {
+			info.Response, _ = acc.JSON()
+		}
+		c.chatEnd(ctx, info, start)
+	}
+	return mergingDecode, end
 }
 
 // decodeChunk decodes a chunk in one pass; its errors are encoding/json's (see

@@ -2,6 +2,7 @@ package dial
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // stream, with the call's context; they must be quick and, when the client is used from
 // several goroutines, safe for concurrent use. No event carries a credential: paths have no
 // query, and errors are the ones calls return, with the client's secrets masked (see
-// [Secrets]).
+// [Secrets]). Only ChatEnd carries bodies, which hold whatever the caller wrote.
 type Observer struct {
 	// RequestStart is called when an attempt is about to be sent, its credentials set.
 	RequestStart func(ctx context.Context, info RequestInfo)
@@ -29,6 +30,29 @@ type Observer struct {
 	// StreamEnd is called once per stream when it is closed: at its end, after the error that
 	// ended it, or when the caller closes it early.
 	StreamEnd func(ctx context.Context, info StreamEndInfo)
+	// ChatEnd is called once per chat completion ([Client.Chat], [Client.ChatStream] and
+	// their Raw forms) with its request and its whole response: when a block call returns,
+	// or when a stream is closed, with the response merged from the chunks it delivered.
+	ChatEnd func(ctx context.Context, info ChatEndInfo)
+}
+
+// ChatEndInfo is one chat completion, its request and its outcome.
+type ChatEndInfo struct {
+	// Deployment is the deployment the request was sent to.
+	Deployment string
+	// Stream reports a streamed call.
+	Stream bool
+	// Request is the request body as the caller gave it (without the "stream" member the
+	// client sets).
+	Request json.RawMessage
+	// Response is the response body of a block call, or the response merged from the chunks
+	// a stream delivered, the usage included; nil when there was none.
+	Response json.RawMessage
+	// Elapsed is the time since the call began, retries included.
+	Elapsed time.Duration
+	// Err is the error the call returned or that ended the stream; nil on success and for a
+	// stream the caller closed before its end.
+	Err error
 }
 
 // RequestInfo identifies one attempt of a call.
@@ -94,6 +118,8 @@ type StreamEndInfo struct {
 type observers struct {
 	log, user *Observer
 	joined    Observer
+	// chat reports a ChatEnd function: a streamed chat then merges its chunks for it.
+	chat bool
 }
 
 // set records the logger's and the user's observer (nil for none) and joins them.
@@ -111,7 +137,9 @@ func (o *observers) set(log, user *Observer) {
 		GotResponse:  both(a.GotResponse, b.GotResponse),
 		RetryWait:    both(a.RetryWait, b.RetryWait),
 		StreamEnd:    both(a.StreamEnd, b.StreamEnd),
+		ChatEnd:      both(a.ChatEnd, b.ChatEnd),
 	}
+	o.chat = a.ChatEnd != nil || b.ChatEnd != nil
 }
 
 // both returns a function that calls f then g, skipping a nil one; it is never nil.
