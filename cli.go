@@ -79,6 +79,8 @@ func (c *command) main(ctx context.Context, args []string) int {
 			return c.serve(ctx, rest[1:])
 		case "batch":
 			return c.batch(ctx, o, rest[1:])
+		case "chat":
+			return c.chatCommand(ctx, o, rest[1:])
 		case "help":
 			return c.help(rest[1:])
 		}

@@ -1,0 +1,169 @@
+//go:build unix
+
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/emulator/emulatortest"
+)
+
+// storedConversation reads the conversation at url from srv.
+func storedConversation(t *testing.T, srv *emulatortest.Server, url string) *dial.Conversation {
+	t.Helper()
+	c, err := dial.NewClient(srv.URL, dial.WithAPIKey(srv.Key))
+	require.NoError(t, err)
+	conv, _, err := c.GetConversation(t.Context(), url)
+	require.NoError(t, err)
+	return conv
+}
+
+// messageTexts returns the role and content of each message, "role: content".
+func messageTexts(t *testing.T, msgs []json.RawMessage) []string {
+	t.Helper()
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		var msg struct{ Role, Content string }
+		require.NoError(t, json.Unmarshal(m, &msg))
+		out[i] = msg.Role + ": " + msg.Content
+	}
+	return out
+}
+
+// lastChat returns the conversation URL the state file in configDir remembers for srv.
+func lastChat(t *testing.T, configDir string, srv *emulatortest.Server) string {
+	t.Helper()
+	path := filepath.Join(configDir, "dialua", "chat.json")
+	var st chatState
+	require.NoError(t, json.Unmarshal([]byte(readFile(t, path)), &st))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	return st.Last[srv.URL]
+}
+
+// TestChatOnATerminal drives dialua chat through a pseudo-terminal: a two-turn conversation
+// saved as a DIAL conversation after every answer, .model, .system, .usage, .help, .save,
+// Markdown rendering, Ctrl-C during a slow stream, .lua with session bound, and Ctrl-D.
+func TestChatOnATerminal(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	configDir := t.TempDir()
+	tm := startTerminal(t, configDir, "chat", "-m", "echo", "--url", srv.URL, "--api-key", srv.Key)
+	tm.expect("Chatting with echo; .help lists the commands")
+	tm.expect("echo> ")
+	tm.send("hello there\r")
+	tm.expect("hello there\nhello there\n") // the line typed, then the answer
+	tm.expect("echo> ")
+	tm.send("**second** turn\r")
+	tm.expect("**second** turn\n**second** turn\n") // streamed as it comes
+	tm.expect("second turn")                        // then rendered
+	tm.expect("echo> ")
+
+	url := lastChat(t, configDir, srv)
+	require.NotEmpty(t, url)
+	assert.Equal(t, []string{"user: hello there", "assistant: hello there",
+		"user: **second** turn", "assistant: **second** turn"},
+		messageTexts(t, storedConversation(t, srv, url).Messages))
+
+	tm.send(".model gpt-4o\r")
+	tm.expect("model: gpt-4o\n")
+	tm.expect("gpt-4o> ")
+	tm.send(".system be brief\r")
+	tm.expect("system prompt set\n")
+	tm.send("third\r")
+	tm.expect("third\nthird\n")
+	tm.expect("gpt-4o> ")
+	conv := storedConversation(t, srv, url)
+	assert.Equal(t, "gpt-4o", conv.Model.ID)
+	assert.Equal(t, "be brief", conv.Prompt)
+	assert.Len(t, conv.Messages, 6)
+
+	tm.send(".usage\r")
+	tm.expect("usage: 3 responses, ")
+	tm.send(".help\r")
+	tm.expect(".lua           the Lua REPL")
+	tm.send(".bogus\r")
+	tm.expect("unknown command .bogus")
+
+	// Ctrl-C while a slow stream runs: back to the prompt at once, the history unchanged.
+	tm.send(".model slow\r")
+	tm.expect("slow> ")
+	tm.send("w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w\r")
+	tm.expect("w w w ")
+	start := time.Now()
+	tm.send("\x03")
+	tm.expect("interrupted\n")
+	tm.expect("slow> ")
+	assert.Less(t, time.Since(start), 5*time.Second)
+
+	// .lua: session is the chat's; what it says there is in the chat's history.
+	tm.send(".model echo\r")
+	tm.expect("echo> ")
+	tm.send(".lua\r")
+	tm.expect("Ctrl-D returns to the chat.")
+	tm.expect("> ")
+	tm.send("=#session:messages()\r")
+	tm.expect("\n6\n> ")
+	tm.send("=session:say('from lua')\r")
+	tm.expect("\nfrom lua")
+	tm.expect("> ")
+	tm.send("\x04")
+	tm.expect("echo> ")
+	tm.send(".save\r")
+	tm.expect("saved to " + url + "\n")
+	assert.Contains(t, messageTexts(t, storedConversation(t, srv, url).Messages), "assistant: from lua")
+
+	// .save URL moves the conversation there; -c continues from it.
+	saved := "conversations/" + srv.Bucket + "/kept/echo__kept"
+	tm.send(".save " + saved + "\r")
+	tm.expect("saved to " + saved + "\n")
+	tm.send("\x04")
+	assert.Equal(t, 0, tm.wait())
+	assert.Equal(t, saved, lastChat(t, configDir, srv))
+
+	tm = startTerminal(t, configDir, "chat", "-c", "--url", srv.URL, "--api-key", srv.Key)
+	tm.expect("Continuing " + saved + " (8 messages).")
+	tm.expect("echo> ")
+	tm.send("fourth\r")
+	tm.expect("fourth\nfourth\n")
+	tm.expect("echo> ")
+	tm.send(".clear\r")
+	tm.expect("new conversation\n")
+	tm.send("fresh\r")
+	tm.expect("fresh\nfresh\n")
+	tm.expect("echo> ")
+	tm.send("\x04")
+	assert.Equal(t, 0, tm.wait())
+	assert.Len(t, storedConversation(t, srv, saved).Messages, 10)
+	fresh := lastChat(t, configDir, srv)
+	assert.NotEqual(t, saved, fresh)
+	assert.Equal(t, []string{"user: fresh", "assistant: fresh"},
+		messageTexts(t, storedConversation(t, srv, fresh).Messages))
+
+	// .load in a new process continues the history saved before.
+	tm = startTerminal(t, configDir, "chat", "-m", "echo", "--plain", "--url", srv.URL, "--api-key", srv.Key)
+	tm.expect("echo> ")
+	tm.send(".load " + saved + "\r")
+	tm.expect("loaded " + saved + ": echo, 10 messages\n")
+	tm.send("**fifth**\r")
+	tm.expect("**fifth**\n**fifth**\n")
+	tm.expect("echo> ")
+	tm.send("\x04")
+	assert.Equal(t, 0, tm.wait())
+	assert.NotContains(t, tm.screen()[tm.mark:], "fifth") // --plain: no rendering after the stream
+	assert.Len(t, storedConversation(t, srv, saved).Messages, 12)
+
+	history := readFile(t, filepath.Join(configDir, "dialua", "chat_history"))
+	assert.Contains(t, history, "hello there\n")
+	assert.Contains(t, history, ".load "+saved+"\n")
+	assert.NotContains(t, history, "session:say") // the Lua REPL's lines go to its own history
+}
