@@ -67,13 +67,17 @@ func (c *command) chatCommand(ctx context.Context, o *options, args []string) in
 	if code, ok := c.parse(fs, args, chatHelp); !ok {
 		return code
 	}
+	usageError := func(msg string) int {
+		fmt.Fprintf(c.stderr, "dialua chat: %s (see dialua chat --help)\n", msg)
+		return exitUsage
+	}
 	switch {
 	case fs.NArg() > 0:
-		return c.usageError(fmt.Sprintf("chat takes no arguments (got %q)", fs.Arg(0)))
+		return usageError(fmt.Sprintf("no arguments are taken (got %q); type the messages at the prompt", fs.Arg(0)))
 	case f.cont && f.sessionURL != "":
-		return c.usageError("chat takes -c or --session, not both")
+		return usageError("-c or --session, not both")
 	case !f.cont && f.sessionURL == "" && f.model == "":
-		return c.usageError("chat needs a deployment: dialua chat -m DEPLOYMENT")
+		return usageError("a deployment is needed: dialua chat -m DEPLOYMENT")
 	}
 	return c.session(ctx, o, func(s *session) int { return s.chat(ctx, &f) })
 }

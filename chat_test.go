@@ -155,11 +155,9 @@ func TestChatOnATerminal(t *testing.T) {
 	tm.send(".load " + saved + "\r")
 	tm.expect("loaded " + saved + ": echo, 10 messages\n")
 	tm.send("**fifth**\r")
-	tm.expect("**fifth**\n**fifth**\n")
-	tm.expect("echo> ")
+	tm.expect("**fifth**\n**fifth**\necho> ") // --plain: no rendering between the answer and the prompt
 	tm.send("\x04")
 	assert.Equal(t, 0, tm.wait())
-	assert.NotContains(t, tm.screen()[tm.mark:], "fifth") // --plain: no rendering after the stream
 	assert.Len(t, storedConversation(t, srv, saved).Messages, 12)
 
 	history := readFile(t, filepath.Join(configDir, "dialua", "chat_history"))
