@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,11 +95,26 @@ func TestChatOnATerminal(t *testing.T) {
 	tm.send(".bogus\r")
 	tm.expect("unknown command .bogus")
 
+	// A failed request prints its error; the chat goes on. Ctrl-C at the prompt clears the line.
+	tm.send(".model nope\r")
+	tm.expect("nope> ")
+	tm.send("to nobody\r")
+	tm.expect("404")
+	tm.expect("nope> ")
+	tm.send(".model gpt-4o\r")
+	tm.expect("gpt-4o> ")
+	tm.send("thrown away")
+	tm.send("\x03")
+	tm.send("kept " + srv.Key + "\r") // a line with the key stays out of the history
+	tm.expect("\nkept ")
+	tm.expect("gpt-4o> ")
+	assert.NotContains(t, tm.screen(), "thrown awaykept")
+
 	// Ctrl-C while a slow stream runs: back to the prompt at once, the history unchanged.
 	tm.send(".model slow\r")
 	tm.expect("slow> ")
 	tm.send("w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w\r")
-	tm.expect("w w w ")
+	tm.expect("\nw w w ") // the answer's first words (the line typed has no line break)
 	start := time.Now()
 	tm.send("\x03")
 	tm.expect("interrupted\n")
@@ -112,7 +128,7 @@ func TestChatOnATerminal(t *testing.T) {
 	tm.expect("Ctrl-D returns to the chat.")
 	tm.expect("> ")
 	tm.send("=#session:messages()\r")
-	tm.expect("\n6\n> ")
+	tm.expect("\n8\n> ")
 	tm.send("=session:say('from lua')\r")
 	tm.expect("\nfrom lua")
 	tm.expect("> ")
@@ -130,20 +146,22 @@ func TestChatOnATerminal(t *testing.T) {
 	assert.Equal(t, 0, tm.wait())
 	assert.Equal(t, saved, lastChat(t, configDir, srv))
 
-	tm = startTerminal(t, configDir, "chat", "-c", "--url", srv.URL, "--api-key", srv.Key)
-	tm.expect("Continuing " + saved + " (8 messages).")
-	tm.expect("echo> ")
+	// -m switches a continued conversation to another deployment.
+	tm = startTerminal(t, configDir, "chat", "-c", "-m", "gpt-4o", "--url", srv.URL, "--api-key", srv.Key)
+	tm.expect("Chatting with gpt-4o;")
+	tm.expect("Continuing " + saved + " (10 messages).")
+	tm.expect("gpt-4o> ")
 	tm.send("fourth\r")
 	tm.expect("fourth\nfourth\n")
-	tm.expect("echo> ")
+	tm.expect("gpt-4o> ")
 	tm.send(".clear\r")
 	tm.expect("new conversation\n")
 	tm.send("fresh\r")
 	tm.expect("fresh\nfresh\n")
-	tm.expect("echo> ")
+	tm.expect("gpt-4o> ")
 	tm.send("\x04")
 	assert.Equal(t, 0, tm.wait())
-	assert.Len(t, storedConversation(t, srv, saved).Messages, 10)
+	assert.Len(t, storedConversation(t, srv, saved).Messages, 12)
 	fresh := lastChat(t, configDir, srv)
 	assert.NotEqual(t, saved, fresh)
 	assert.Equal(t, []string{"user: fresh", "assistant: fresh"},
@@ -153,15 +171,36 @@ func TestChatOnATerminal(t *testing.T) {
 	tm = startTerminal(t, configDir, "chat", "-m", "echo", "--plain", "--url", srv.URL, "--api-key", srv.Key)
 	tm.expect("echo> ")
 	tm.send(".load " + saved + "\r")
-	tm.expect("loaded " + saved + ": echo, 10 messages\n")
+	tm.expect("loaded " + saved + ": gpt-4o, 12 messages\n")
 	tm.send("**fifth**\r")
-	tm.expect("**fifth**\n**fifth**\necho> ") // --plain: no rendering between the answer and the prompt
+	tm.expect("**fifth**\n**fifth**\ngpt-4o> ") // --plain: no rendering between the answer and the prompt
 	tm.send("\x04")
 	assert.Equal(t, 0, tm.wait())
-	assert.Len(t, storedConversation(t, srv, saved).Messages, 12)
+	assert.Len(t, storedConversation(t, srv, saved).Messages, 14)
 
 	history := readFile(t, filepath.Join(configDir, "dialua", "chat_history"))
 	assert.Contains(t, history, "hello there\n")
 	assert.Contains(t, history, ".load "+saved+"\n")
 	assert.NotContains(t, history, "session:say") // the Lua REPL's lines go to its own history
+	assert.NotContains(t, history, srv.Key)
+	assert.Equal(t, "gpt-4o", storedConversation(t, srv, saved).Model.ID)
+
+	// os.exit(n) in .lua ends dialua with n.
+	tm = startTerminal(t, configDir, "chat", "-m", "echo")
+	tm.expect("echo> ")
+	tm.send(".lua\r")
+	tm.expect("Ctrl-D returns to the chat.")
+	tm.expect("> ")
+	tm.send("os.exit(3)\r")
+	assert.Equal(t, 3, tm.wait())
+}
+
+// TestScreenRows counts the rows a streamed answer takes, wrapped lines included: what is
+// erased before the Markdown rendering.
+func TestScreenRows(t *testing.T) {
+	assert.Equal(t, 1, screenRows("hi\n", 80))
+	assert.Equal(t, 3, screenRows("a\n\nb\n", 80))
+	assert.Equal(t, 2, screenRows(strings.Repeat("x", 81)+"\n", 80))
+	assert.Equal(t, 1, screenRows(strings.Repeat("x", 80)+"\n", 80))
+	assert.Equal(t, 2, screenRows(strings.Repeat("世", 41)+"\n", 80)) // wide characters take two columns
 }
