@@ -156,11 +156,10 @@ func (s *session) chat(ctx context.Context, f *chatFlags) int {
 // failure ends it.
 func (ch *chat) loop(ctx context.Context, input runtime.LineReader) int {
 	for {
-		if ctx.Err() != nil {
-			return exitInterrupted
-		}
 		line, err := input.ReadLine(ch.conv.Deployment + "> ")
 		switch {
+		case ctx.Err() != nil: // SIGTERM or SIGHUP closed the editor
+			return exitInterrupted
 		case errors.Is(err, runtime.ErrInterrupt):
 			continue
 		case errors.Is(err, io.EOF):

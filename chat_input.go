@@ -100,6 +100,7 @@ type chatEditor struct {
 	history string
 	mu      sync.Mutex // guards rl and view: Close may come from another goroutine
 	rl      *readline.Instance
+	stdin   io.Closer // the editor's reader of view
 	view    *inputView
 }
 
@@ -121,11 +122,12 @@ func (e *chatEditor) resume() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	view := e.in.view()
+	stdin := readline.NewCancelableStdin(view)
 	rl, err := readline.NewEx(&readline.Config{
 		HistoryFile:            e.history,
 		HistoryLimit:           1000,
 		DisableAutoSaveHistory: true,
-		Stdin:                  readline.NewCancelableStdin(view),
+		Stdin:                  stdin,
 		Stdout:                 e.s.c.stdout,
 		Stderr:                 e.s.c.stderr,
 	})
@@ -133,7 +135,7 @@ func (e *chatEditor) resume() error {
 		view.Close()
 		return fmt.Errorf("line editor: %w", err)
 	}
-	e.rl, e.view = rl, view
+	e.rl, e.stdin, e.view = rl, stdin, view
 	return nil
 }
 
@@ -142,9 +144,11 @@ func (e *chatEditor) suspend() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.rl != nil {
-		_ = e.rl.Close()
+		// The editor's reading ends first: closing the editor waits for it.
 		e.view.Close()
-		e.rl, e.view = nil, nil
+		_ = e.stdin.Close()
+		_ = e.rl.Close()
+		e.rl, e.stdin, e.view = nil, nil, nil
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -178,7 +179,11 @@ func TestChatOnATerminal(t *testing.T) {
 	assert.Equal(t, 0, tm.wait())
 	assert.Len(t, storedConversation(t, srv, saved).Messages, 14)
 
-	history := readFile(t, filepath.Join(configDir, "dialua", "chat_history"))
+	historyFile := filepath.Join(configDir, "dialua", "chat_history")
+	st, err := os.Stat(historyFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	history := readFile(t, historyFile)
 	assert.Contains(t, history, "hello there\n")
 	assert.Contains(t, history, ".load "+saved+"\n")
 	assert.NotContains(t, history, "session:say") // the Lua REPL's lines go to its own history
@@ -193,6 +198,12 @@ func TestChatOnATerminal(t *testing.T) {
 	tm.expect("> ")
 	tm.send("os.exit(3)\r")
 	assert.Equal(t, 3, tm.wait())
+
+	// SIGTERM ends the chat while it waits for a line.
+	tm = startTerminal(t, configDir, "chat", "-m", "echo")
+	tm.expect("echo> ")
+	require.NoError(t, tm.cmd.Process.Signal(syscall.SIGTERM))
+	assert.Equal(t, 130, tm.wait())
 }
 
 // TestScreenRows counts the rows a streamed answer takes, wrapped lines included: what is
