@@ -17,7 +17,7 @@ func TestChatGolden(t *testing.T) {
 	}{
 		{"help_chat", invocation{args: []string{"help", "chat"}}, 0},
 		{"chat_pipe", invocation{args: []string{"chat", "-m", "echo"}, stdin: "hello there\n\n" +
-			".model gpt-4o\n**second** turn\n.system be terse\n.usage\n.help\n.clear\n.save\nnot reached\n"}, 1},
+			".model\n.model gpt-4o\n**second** turn\n.system be terse\n.system\n.usage\n.help\n.clear\n.save\nnot reached\n"}, 1},
 		{"chat_pipe_lua", invocation{args: []string{"chat", "-m", "echo"}, stdin: ".lua\nnot reached\n"}, 1},
 		{"chat_no_model", invocation{args: []string{"chat"}}, 2},
 		{"chat_args", invocation{args: []string{"chat", "-m", "echo", "hello"}}, 2},

@@ -109,6 +109,12 @@ func TestChatOnATerminal(t *testing.T) {
 	tm.send("kept " + srv.Key + "\r") // a line with the key stays out of the history
 	tm.expect("\nkept ")
 	tm.expect("gpt-4o> ")
+	tm.send(".system\r") // removes the system prompt
+	tm.expect("system prompt removed\n")
+	tm.send(".model\r")
+	tm.expect("model: gpt-4o\n")
+	tm.send(".load\r")
+	tm.expect(".load needs a URL")
 	assert.NotContains(t, tm.screen(), "thrown awaykept")
 
 	// Ctrl-C while a slow stream runs: back to the prompt at once, the history unchanged.
@@ -137,7 +143,9 @@ func TestChatOnATerminal(t *testing.T) {
 	tm.expect("echo> ")
 	tm.send(".save\r")
 	tm.expect("saved to " + url + "\n")
-	assert.Contains(t, messageTexts(t, storedConversation(t, srv, url).Messages), "assistant: from lua")
+	conv = storedConversation(t, srv, url)
+	assert.Contains(t, messageTexts(t, conv.Messages), "assistant: from lua")
+	assert.Empty(t, conv.Prompt)
 
 	// .save URL moves the conversation there; -c continues from it.
 	saved := "conversations/" + srv.Bucket + "/kept/echo__kept"
