@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
@@ -136,9 +137,17 @@ func TestChatOnATerminal(t *testing.T) {
 	tm.expect("> ")
 	tm.send("=#session:messages()\r")
 	tm.expect("\n8\n> ")
+	tm.send("kept_global = 41\r")
+	tm.expect("> ")
 	tm.send("=session:say('from lua')\r")
 	tm.expect("\nfrom lua")
 	tm.expect("> ")
+	tm.send("\x04")
+	tm.expect("echo> ")
+	tm.send(".lua\r") // the globals of the last visit are there
+	tm.expect("> ")
+	tm.send("=kept_global + 1\r")
+	tm.expect("\n42\n> ")
 	tm.send("\x04")
 	tm.expect("echo> ")
 	tm.send(".save\r")
@@ -222,4 +231,26 @@ func TestScreenRows(t *testing.T) {
 	assert.Equal(t, 2, screenRows(strings.Repeat("x", 81)+"\n", 80))
 	assert.Equal(t, 1, screenRows(strings.Repeat("x", 80)+"\n", 80))
 	assert.Equal(t, 2, screenRows(strings.Repeat("世", 41)+"\n", 80)) // wide characters take two columns
+}
+
+// TestChatLeavesTallAnswers checks that an answer taller than the screen, which the terminal
+// has scrolled away, stays as it streamed: the prompt follows it with no rendering between.
+func TestChatLeavesTallAnswers(t *testing.T) {
+	t.Parallel()
+	tall := strings.Repeat("line\n\n", 30) // 60 rows on a screen of 40
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
+		emulator.Deployment{ID: "tall", Reply: tall},
+		emulator.Deployment{ID: "short", Reply: "**short**"}))
+	tm := startTerminal(t, t.TempDir(), "chat", "-m", "short", "--url", srv.URL, "--api-key", srv.Key)
+	tm.expect("short> ")
+	tm.send("hi\r")
+	tm.expect("\n**short**\n")
+	tm.expect("short") // rendered
+	tm.expect("short> ")
+	tm.send(".model tall\r")
+	tm.expect("tall> ")
+	tm.send("hi\r")
+	tm.expect("\n" + tall + "tall> ")
+	tm.send("\x04")
+	assert.Equal(t, 0, tm.wait())
 }
