@@ -86,6 +86,8 @@ func (c *command) main(ctx context.Context, args []string) int {
 			return c.config(ctx, o, rest[1:])
 		case "logs":
 			return c.logs(ctx, rest[1:])
+		case "chat":
+			return c.chatCommand(ctx, o, rest[1:])
 		case "help":
 			return c.help(rest[1:])
 		}

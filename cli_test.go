@@ -116,7 +116,7 @@ func TestCLIGolden(t *testing.T) {
 // stdout and exits 0.
 func TestHelpForms(t *testing.T) {
 	t.Parallel()
-	for _, sub := range []string{"ask", "config", "run", "repl", "batch", "serve", "help"} {
+	for _, sub := range []string{"ask", "chat", "config", "run", "repl", "batch", "serve", "help"} {
 		want := cli(t, "help", sub)
 		require.Equal(t, 0, want.code, want.stderr)
 		require.True(t, strings.HasPrefix(want.stdout, "Usage: dialua "+sub+" "), want.stdout)

@@ -15,7 +15,7 @@ import (
 // dialua help COMMAND.
 var commandHelp = map[string]func(*command) string{
 	"run": runHelp, "repl": replHelp, "batch": batchHelp, "serve": serveHelp, "help": helpHelp,
-	"ask": askHelp, "config": configHelp, "logs": logsHelp,
+	"ask": askHelp, "config": configHelp, "logs": logsHelp, "chat": chatHelp,
 }
 
 // help is `dialua help [COMMAND]`.
@@ -31,7 +31,7 @@ func (c *command) help(args []string) int {
 		return c.usageError(fmt.Sprintf("help takes one command (got %q)", args))
 	case commandHelp[args[0]] == nil:
 		return c.usageError(fmt.Sprintf(
-			"no help for %q: the commands are ask, config, run, repl, batch, serve, logs and help", args[0]))
+			"no help for %q: the commands are ask, chat, config, run, repl, batch, serve, logs and help", args[0]))
 	default:
 		fmt.Fprint(c.stdout, commandHelp[args[0]](c))
 	}
@@ -93,6 +93,7 @@ Usage:
   dialua [flags] [SCRIPT [ARGS...]]    run SCRIPT, as the lua binary does
   dialua run [flags] SCRIPT [ARGS...]  the same, by name
   dialua repl [flags]                  interactive Lua with the dial module loaded
+  dialua chat -m DEPLOYMENT [flags]    chat with a deployment, as a DIAL conversation
   dialua batch SCRIPT --input FILE|DIR --output FILE [flags]
                                        run the function SCRIPT returns over many records
   dialua serve [flags]                 run the DIAL emulator as a server

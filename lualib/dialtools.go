@@ -433,3 +433,11 @@ func (m *Dial) template(L *lua.LState) int {
 	L.Push(lua.LString(out))
 	return 1
 }
+
+// SessionValue returns a Lua handle of s in L, as client:session returns, with url as where
+// it was loaded from or last saved to ("" for none): a command that holds a Go session gives
+// it to a script this way. Call it on the state's goroutine; the handle and the caller share
+// s, so they must not use it at the same time.
+func (m *Dial) SessionValue(L *lua.LState, s *dial.Session, url string) lua.LValue {
+	return sessionType.new(L, &sessionHandle{m: m, s: s, url: url})
+}
