@@ -18,7 +18,7 @@ import (
 )
 
 // batchUsage is the help of `dialua batch`, before its flags.
-const batchUsage = `Usage: dialua batch SCRIPT --input FILE|DIR --output FILE [flags] [-- ARGS...]
+const batchUsage = `Usage: dialua batch SCRIPT --input FILE|DIR --output FILE|FOLDER-URL [flags] [-- ARGS...]
 
 Runs SCRIPT, which returns a function, once per worker, then calls that function with each input
 record and appends one JSON line per record to the output: {"key": …, "output": …} or
@@ -26,7 +26,9 @@ record and appends one JSON line per record to the output: {"key": …, "output"
 a file of a folder ({path = …, name = …}); its key is its "id", else its line number or file
 name. Rerunning the same command skips the records already done, so an interrupted or killed
 run is finished by running it again; a finished run leaves the output in input order. An output
-that holds anything but such lines is refused and left as it is. ARGS are the script's arg[1..n].
+that holds anything but such lines is refused and left as it is. An output that is a DIAL storage
+folder URL (ending in '/') receives the results as parts, new files part-<shard>-<seq>.jsonl that
+a rerun reads to skip the records done (see docs/batch.md). ARGS are the script's arg[1..n].
 
 Exit status: 0 when every record succeeded, 1 when any failed (in the output, this run or an
 earlier one) or the run could not start, 2 on a usage or script syntax error, 130 when
@@ -44,6 +46,8 @@ type batchFlags struct {
 	shard         string
 	maxRPS        float64
 	recordTimeout time.Duration
+	flushRecords  int
+	flushInterval time.Duration
 }
 
 // batchFlagSet returns the flags of `dialua batch`, stored in f, with the connection flags
@@ -51,13 +55,15 @@ type batchFlags struct {
 func batchFlagSet(f *batchFlags, o *options) *pflag.FlagSet {
 	return newFlagSet("dialua batch", true, func(fs *pflag.FlagSet) {
 		fs.StringVar(&f.input, "input", "", "read the records from `FILE|DIR`: a JSONL file, or a folder whose files are the records")
-		fs.StringVar(&f.output, "output", "", "the JSONL `FILE` results are appended to (created when missing)")
+		fs.StringVar(&f.output, "output", "", "the JSONL `FILE` results are appended to (created when missing), or a DIAL storage folder URL (ending in '/') results are written to as parts")
 		fs.IntVarP(&f.jobs, "jobs", "j", 4, "run `N` records at a time, each worker with its own Lua state; also the most connections opened")
 		boolFlag(fs, &f.ordered, "ordered", "", "write the results in input order")
 		boolFlag(fs, &f.retryErrors, "retry-errors", "", "run again the records whose result is an error")
 		fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys")
 		fs.Float64Var(&f.maxRPS, "max-rps", 0, "send at most `R` requests per second, retries included (default no cap)")
 		fs.DurationVar(&f.recordTimeout, "timeout-per-record", 0, "fail a record that runs longer than `DURATION` (default no limit)")
+		fs.IntVar(&f.flushRecords, "flush-records", runtime.DefaultFlushRecords, "with a storage --output, write a part once `N` results are buffered")
+		fs.DurationVar(&f.flushInterval, "flush-interval", runtime.DefaultFlushInterval, "with a storage --output, write a part once the oldest buffered result has waited `DURATION`")
 		o.connectionFlags(fs)
 	})
 }
@@ -103,12 +109,19 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 		return usageError("--max-rps must not be negative")
 	case f.recordTimeout < 0:
 		return usageError("--timeout-per-record must not be negative")
+	case f.flushRecords < 1:
+		return usageError("--flush-records must be at least 1")
+	case f.flushInterval <= 0:
+		return usageError("--flush-interval must be positive")
+	case isStorageURL(f.output) && !strings.HasSuffix(f.output, "/"):
+		return usageError(fmt.Sprintf("--output %s: a storage output is a folder URL, ending in '/'", f.output))
 	case err != nil:
 		return usageError(err.Error())
 	}
 	opts := runtime.BatchOptions{Script: fs.Arg(0), Input: f.input, Output: f.output,
 		Workers: f.jobs, Ordered: f.ordered, RetryErrors: f.retryErrors, Shard: shard,
-		Shards: shards, RecordTimeout: f.recordTimeout,
+		Shards: shards, RecordTimeout: f.recordTimeout, FlushRecords: f.flushRecords,
+		FlushInterval: f.flushInterval,
 		Redact: c.secrets.Redact, // error records are masked as stderr is
 		Warn:   func(msg string) { fmt.Fprintf(c.stderr, "dialua batch: warning: %s\n", msg) }}
 	cfg := c.runtimeConfig(o)
@@ -121,6 +134,13 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 			s.dial.Usage = &lualib.UsageCounter{}
 		}
 		cfg.Modules = s.modules(false)
+		if isStorageURL(f.output) {
+			parts, err := s.storageFolder(f.output)
+			if err != nil {
+				return c.errorf(exitFailure, "batch: --output: %v", err)
+			}
+			opts.Parts = parts
+		}
 		var bar *progressbar.ProgressBar
 		if c.isTerminal(c.stderr) {
 			opts.Progress = func(p runtime.BatchProgress) {

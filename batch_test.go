@@ -66,12 +66,12 @@ func batchCommand(ctx context.Context, dir string, env map[string]string, termin
 }
 
 // inDir returns args with the script (a first argument that is not a flag) and the values of
-// --input and --output joined to dir when relative: the command resolves them against the
+// --input and --output joined to dir when relative local paths: the command resolves them against the
 // process's working directory, which parallel tests cannot change.
 func inDir(dir string, args []string) []string {
 	args = slices.Clone(args)
 	abs := func(i int) {
-		if i < len(args) && !filepath.IsAbs(args[i]) {
+		if i < len(args) && !filepath.IsAbs(args[i]) && !isStorageURL(args[i]) {
 			args[i] = filepath.Join(dir, args[i])
 		}
 	}

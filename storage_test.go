@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/emulator/emulatortest"
+	"github.com/dialua/dialua/runtime"
+)
+
+// testFolder returns the storage folder files/<bucket>/name/ of srv.
+func testFolder(t *testing.T, srv *emulatortest.Server, name string) storageFolder {
+	t.Helper()
+	c, err := dial.NewClient(srv.URL, dial.WithAPIKey(srv.Key))
+	require.NoError(t, err)
+	f, err := newStorageFolder(c, "files/"+srv.Bucket+"/"+name+"/")
+	require.NoError(t, err)
+	return f
+}
+
+// readPartKeys returns how many times each key is in the parts of f.
+func readPartKeys(t *testing.T, f storageFolder) map[string]int {
+	t.Helper()
+	names, err := f.List(t.Context())
+	require.NoError(t, err)
+	keys := map[string]int{}
+	for _, name := range runtime.PartNames(names) {
+		require.NoError(t, runtime.ReadPart(t.Context(), f, name,
+			func(key string, _ bool, _ []byte) error { keys[key]++; return nil }))
+	}
+	return keys
+}
+
+func TestStorageFolderNeverReplaces(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	f := testFolder(t, srv, "parts")
+	names, err := f.List(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, names, "a missing folder has no files")
+	require.NoError(t, f.Create(t.Context(), "a.jsonl", []byte("first\n")))
+	err = f.Create(t.Context(), "a.jsonl", []byte("second\n"))
+	require.ErrorIs(t, err, runtime.ErrPartExists, "the server answers 412 to If-None-Match: *")
+	rc, err := f.Open(t.Context(), "a.jsonl")
+	require.NoError(t, err)
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	require.NoError(t, err)
+	assert.Equal(t, "first\n", string(data))
+}
+
+func TestBatchStorageOutput(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	dir := t.TempDir()
+	var in bytes.Buffer
+	for i := 1; i <= 7; i++ {
+		json.NewEncoder(&in).Encode(map[string]any{"id": i, "n": i})
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "in.jsonl"), in.Bytes(), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.lua"),
+		[]byte(`return function(r) return r.n * 2 end`), 0o644))
+	out := "files/" + srv.Bucket + "/run/"
+	r := runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", "in.jsonl",
+		"--output", out, "--flush-records", "2", "-j", "2")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "7 records: 7 succeeded")
+	f := testFolder(t, srv, "run")
+	names, err := f.List(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, runtime.PartNames(names), 4, "2 results a part")
+	keys := readPartKeys(t, f)
+	assert.Len(t, keys, 7)
+	for k, n := range keys {
+		assert.Equal(t, 1, n, "key %s", k)
+	}
+
+	r = runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", "in.jsonl",
+		"--output", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "0 succeeded, 0 failed, 7 done before")
+}
+
+func TestBatchStorageOutputErrors(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "in.jsonl"), []byte("{}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.lua"), []byte(`return print`), 0o644))
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--output", "files/" + srv.Bucket + "/out.jsonl"}, exitUsage, "a storage output is a folder URL, ending in '/'"},
+		{[]string{"--output", "files/" + srv.Bucket + "/o/", "--flush-records", "0"}, exitUsage, "--flush-records must be at least 1"},
+		{[]string{"--output", "files/" + srv.Bucket + "/o/", "--flush-interval", "0s"}, exitUsage, "--flush-interval must be positive"},
+		{[]string{"--output", "files/" + srv.Bucket + "/a/../b/"}, exitFailure, "--output"},
+	} {
+		r := runBatchCommand(t, t.Context(), srv, dir, false,
+			append([]string{"s.lua", "--input", "in.jsonl"}, tc.args...)...)
+		assert.Equal(t, tc.code, r.code, "%v: %s", tc.args, r.stderr)
+		assert.Contains(t, r.stderr, tc.want, tc.args)
+		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
+	}
+}
