@@ -122,8 +122,8 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 		Workers: f.jobs, Ordered: f.ordered, RetryErrors: f.retryErrors, Shard: shard,
 		Shards: shards, RecordTimeout: f.recordTimeout, FlushRecords: f.flushRecords,
 		FlushInterval: f.flushInterval,
-		Redact: c.secrets.Redact, // error records are masked as stderr is
-		Warn:   func(msg string) { fmt.Fprintf(c.stderr, "dialua batch: warning: %s\n", msg) }}
+		Redact:        c.secrets.Redact, // error records are masked as stderr is
+		Warn:          func(msg string) { fmt.Fprintf(c.stderr, "dialua batch: warning: %s\n", msg) }}
 	cfg := c.runtimeConfig(o)
 	cfg.Args = fs.Args()[1:]
 
