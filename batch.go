@@ -54,7 +54,7 @@ type batchFlags struct {
 // stored in o.
 func batchFlagSet(f *batchFlags, o *options) *pflag.FlagSet {
 	return newFlagSet("dialua batch", true, func(fs *pflag.FlagSet) {
-		fs.StringVar(&f.input, "input", "", "read the records from `FILE|DIR`: a JSONL file, or a folder whose files are the records")
+		fs.StringVar(&f.input, "input", "", "read the records from `FILE|DIR`: a JSONL file, or a folder whose files are the records; local, or a DIAL storage URL (a folder's ends in '/')")
 		fs.StringVar(&f.output, "output", "", "the JSONL `FILE` results are appended to (created when missing), or a DIAL storage folder URL (ending in '/') results are written to as parts")
 		fs.IntVarP(&f.jobs, "jobs", "j", 4, "run `N` records at a time, each worker with its own Lua state; also the most connections opened")
 		boolFlag(fs, &f.ordered, "ordered", "", "write the results in input order")
@@ -134,6 +134,13 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 			s.dial.Usage = &lualib.UsageCounter{}
 		}
 		cfg.Modules = s.modules(false)
+		if isStorageURL(f.input) {
+			in, err := s.storageInput(f.input)
+			if err != nil {
+				return c.errorf(exitFailure, "batch: --input: %v", err)
+			}
+			opts.RemoteInput = in
+		}
 		if isStorageURL(f.output) {
 			parts, err := s.storageFolder(f.output)
 			if err != nil {

@@ -49,19 +49,57 @@ func (f storageFolder) file(name string) (string, error) {
 
 // List returns the names of the files in the folder; a missing folder has none.
 func (f storageFolder) List(ctx context.Context) ([]string, error) {
-	var names []string
-	for it, err := range f.c.ListFiles(ctx, f.url.String()) {
-		if errors.Is(err, dial.ErrNotFound) {
-			return nil, nil
-		}
+	files, err := listFiles(ctx, f.c, f.url)
+	if errors.Is(err, dial.ErrNotFound) {
+		return nil, nil
+	}
+	names := make([]string, len(files))
+	for i, it := range files {
+		names[i] = it.Name
+	}
+	return names, err
+}
+
+// listFiles returns the files (not the folders) of the folder u.
+func listFiles(ctx context.Context, c *dial.Client, u dial.StorageURL) ([]dial.FileMetadata, error) {
+	var files []dial.FileMetadata
+	for it, err := range c.ListFiles(ctx, u.String()) {
 		if err != nil {
 			return nil, err
 		}
 		if !it.IsFolder() {
-			names = append(names, it.Name)
+			files = append(files, it)
 		}
 	}
-	return names, nil
+	return files, nil
+}
+
+// storageInput is a batch input in DIAL storage: a JSONL file, or a folder whose files are the
+// records.
+type storageInput struct {
+	c   *dial.Client
+	url dial.StorageURL
+}
+
+// Folder reports whether the input's URL ends with '/'.
+func (in storageInput) Folder() bool { return in.url.IsFolder() }
+
+// List returns the files of the folder.
+func (in storageInput) List(ctx context.Context) ([]runtime.RemoteFile, error) {
+	files, err := listFiles(ctx, in.c, in.url)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]runtime.RemoteFile, len(files))
+	for i, it := range files {
+		out[i] = runtime.RemoteFile{Name: it.Name, URL: it.URL}
+	}
+	return out, nil
+}
+
+// Open streams the file.
+func (in storageInput) Open(ctx context.Context) (io.ReadCloser, error) {
+	return in.c.DownloadFile(ctx, in.url.String())
 }
 
 // Open streams the file name of the folder.
@@ -86,6 +124,22 @@ func (f storageFolder) Create(ctx context.Context, name string, data []byte) err
 		return fmt.Errorf("%w: %w", runtime.ErrPartExists, err)
 	}
 	return err
+}
+
+// storageInput returns the batch input at raw, a files URL on the session's DIAL server.
+func (s *session) storageInput(raw string) (storageInput, error) {
+	c, err := s.dial.Default()
+	if err != nil {
+		return storageInput{}, err
+	}
+	u, err := c.ParseStorageURL(raw)
+	if err != nil {
+		return storageInput{}, err
+	}
+	if u.Type() != dial.ResourceFiles {
+		return storageInput{}, fmt.Errorf("%s: not a files URL", raw)
+	}
+	return storageInput{c: c, url: u}, nil
 }
 
 // storageFolder returns the storage folder at raw on the session's DIAL server.

@@ -113,3 +113,41 @@ func TestBatchStorageOutputErrors(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), r.stderr)
 	}
 }
+
+func TestBatchStorageInput(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	dir := t.TempDir()
+	c, err := dial.NewClient(srv.URL, dial.WithAPIKey(srv.Key))
+	require.NoError(t, err)
+	root := "files/" + srv.Bucket + "/"
+	upload := func(name, content string) {
+		_, err := c.UploadFile(t.Context(), root+name, strings.NewReader(content))
+		require.NoError(t, err)
+	}
+	upload("in.jsonl", "{\"id\":\"a\",\"n\":1}\n{\"id\":\"b\",\"n\":2}\n")
+	upload("docs/x.txt", "xx")
+	upload("docs/.hidden", "h")
+	upload("docs/w.txt", "w")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.lua"), []byte(
+		`return function(r) if r.url then return r.url .. " " .. r.name end return r.n * 2 end`), 0o644))
+
+	r := runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", root+"in.jsonl",
+		"--output", "out.jsonl")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, `{"key":"a","output":2}`+"\n"+`{"key":"b","output":4}`+"\n",
+		readFile(t, filepath.Join(dir, "out.jsonl")))
+
+	r = runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", srv.URL+"/v1/"+root+"docs/",
+		"--output", "docs.jsonl")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, `{"key":"w.txt","output":"`+root+`docs/w.txt w.txt"}`+"\n"+
+		`{"key":"x.txt","output":"`+root+`docs/x.txt x.txt"}`+"\n",
+		readFile(t, filepath.Join(dir, "docs.jsonl")), "the files of a folder, in name order, hidden ones aside")
+
+	r = runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", root+"missing.jsonl",
+		"--output", "m.jsonl")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "input")
+	assert.NotContains(t, r.stderr, srv.Key)
+}

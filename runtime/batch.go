@@ -29,6 +29,10 @@ type BatchOptions struct {
 	// {path = absolute path, name = file name}, in name order; the output file is not a
 	// record). Required.
 	Input string
+	// RemoteInput, when not nil, is the input instead of a local path: a JSONL file or a
+	// folder whose files are the records, the tables {url = …, name = …}; Input then only
+	// names it in messages.
+	RemoteInput RemoteInput
 	// Output is the JSONL file results are appended to, created when missing. A file that
 	// holds anything but results (see [RunBatch]) is refused and left untouched. Required
 	// unless Parts is set, when it only names the output in messages.
@@ -200,7 +204,7 @@ func newBatch(cfg Config, opts BatchOptions) (*batch, error) {
 	switch {
 	case opts.Script == "":
 		return nil, errors.New("batch: no script")
-	case opts.Input == "":
+	case opts.Input == "" && opts.RemoteInput == nil:
 		return nil, errors.New("batch: no input")
 	case opts.Output == "" && opts.Parts == nil:
 		return nil, errors.New("batch: no output")
@@ -241,12 +245,21 @@ func newBatch(cfg Config, opts BatchOptions) (*batch, error) {
 	if p, err := filepath.EvalSymlinks(b.output); err == nil {
 		b.output = p // finishing renames a file over the output: the link's target, not the link
 	}
-	if in, err := os.Stat(b.input); err == nil {
+	if in, err := os.Stat(b.input); err == nil && opts.RemoteInput == nil {
 		if out, err := os.Stat(b.output); err == nil && os.SameFile(in, out) {
 			return nil, errors.New("batch: the output is the input")
 		}
 	}
 	return b, nil
+}
+
+// scan calls fn with every record of the input, in order (see [scanInput]); check validates
+// each JSONL line.
+func (b *batch) scan(ctx context.Context, check bool, fn func(batchRecord) error) error {
+	if b.opts.RemoteInput != nil {
+		return scanRemote(ctx, b.opts.RemoteInput, b.opts.Input, check, fn)
+	}
+	return scanInput(b.input, b.output, check, fn)
 }
 
 // inShard reports whether rec belongs to this run's shard.
@@ -270,7 +283,7 @@ func (b *batch) prepare(ctx context.Context, sum *BatchSummary) error {
 	if err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
-	err = scanInput(b.input, b.output, true, func(rec batchRecord) error {
+	err = b.scan(ctx, true, func(rec batchRecord) error {
 		if !b.inShard(rec) {
 			return nil
 		}
@@ -334,7 +347,8 @@ func (b *batch) run(ctx context.Context, start time.Time, sum *BatchSummary) err
 		return runErr
 	}
 	if sum.Complete() && b.opts.Parts == nil {
-		if err := finishOutput(b.output, b.input, b.inShard); err != nil {
+		scan := func(fn func(batchRecord) error) error { return b.scan(ctx, false, fn) }
+		if err := finishOutput(b.output, scan, b.inShard); err != nil {
 			return fmt.Errorf("batch: %w", err)
 		}
 	}
@@ -455,7 +469,7 @@ var errStopFeed = errors.New("batch: stopped")
 // is full.
 func (b *batch) feed(ctx context.Context, jobs chan<- job) error {
 	seq := 0
-	err := scanInput(b.input, b.output, false, func(rec batchRecord) error {
+	err := b.scan(ctx, false, func(rec batchRecord) error {
 		if !b.inShard(rec) {
 			return nil
 		}
@@ -605,7 +619,11 @@ func (rec batchRecord) value(L *lua.LState) (lua.LValue, error) {
 		return v, nil
 	}
 	t := L.CreateTable(0, 2)
-	t.RawSetString("path", lua.LString(rec.path))
+	if rec.url != "" {
+		t.RawSetString("url", lua.LString(rec.url))
+	} else {
+		t.RawSetString("path", lua.LString(rec.path))
+	}
 	t.RawSetString("name", lua.LString(rec.name))
 	return t, nil
 }

@@ -286,12 +286,13 @@ func (w *batchWriter) close() error {
 type span struct{ off, n int64 }
 
 // finishOutput leaves the output file at path with one line per key, its last, in the order
-// the input lists the keys (inShard selects the input's records of this run); lines of keys
+// scan gives the input's records (inShard selects those of this run); lines of keys
 // the input does not have follow in file order. A file already so is left untouched. Otherwise
 // the new file is written beside the old one under a hidden temporary name (".NAME.finish-*",
 // which a folder input skips), fsynced and renamed over it, so a crash leaves either file
 // whole. Only the position of each key's last line is held in memory.
-func finishOutput(path, input string, inShard func(batchRecord) bool) error {
+func finishOutput(path string, scan func(func(batchRecord) error) error,
+	inShard func(batchRecord) bool) error {
 	src, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // an empty shard of an empty run
@@ -319,7 +320,7 @@ func finishOutput(path, input string, inShard func(batchRecord) bool) error {
 		size += int64(len(line))
 	}
 	order := make([]span, 0, len(last))
-	err = scanInput(input, path, false, func(rec batchRecord) error {
+	err = scan(func(rec batchRecord) error {
 		if !inShard(rec) {
 			return nil
 		}
