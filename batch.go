@@ -28,7 +28,9 @@ name. Rerunning the same command skips the records already done, so an interrupt
 run is finished by running it again; a finished run leaves the output in input order. An output
 that holds anything but such lines is refused and left as it is. An output that is a DIAL storage
 folder URL (ending in '/') receives the results as parts, new files part-<shard>-<seq>.jsonl that
-a rerun reads to skip the records done (see docs/batch.md). ARGS are the script's arg[1..n].
+a rerun reads to skip the records done (see docs/batch.md); "dialua batch merge" merges them
+(see dialua batch merge --help; a script called merge is given as ./merge). ARGS are the
+script's arg[1..n].
 
 Exit status: 0 when every record succeeded, 1 when any failed (in the output, this run or an
 earlier one) or the run could not start, 2 on a usage or script syntax error, 130 when
@@ -82,6 +84,9 @@ func batchHelp(*command) string {
 // syntax error, 130 when interrupted — the output then holds whole lines only, and rerunning
 // the command finishes the job. Progress (on a terminal only) and the summary go to stderr.
 func (c *command) batch(ctx context.Context, o *options, args []string) int {
+	if len(args) > 0 && args[0] == "merge" {
+		return c.batchMerge(ctx, o, args[1:])
+	}
 	var f batchFlags
 	fs := batchFlagSet(&f, o)
 	usageError := func(msg string) int {

@@ -75,7 +75,7 @@ func inDir(dir string, args []string) []string {
 			args[i] = filepath.Join(dir, args[i])
 		}
 	}
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && args[0] != "merge" {
 		abs(0)
 	}
 	for i, a := range args {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -150,4 +151,65 @@ func TestBatchStorageInput(t *testing.T) {
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "input")
 	assert.NotContains(t, r.stderr, srv.Key)
+}
+
+func TestBatchMerge(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	dir := t.TempDir()
+	var in bytes.Buffer
+	for i := 1; i <= 9; i++ {
+		json.NewEncoder(&in).Encode(map[string]any{"id": i, "n": i})
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "in.jsonl"), in.Bytes(), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.lua"),
+		[]byte(`return function(r) return r.n * 2 end`), 0o644))
+	out := "files/" + srv.Bucket + "/run/"
+	for _, shard := range []string{"0/2", "1/2"} {
+		r := runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", "in.jsonl",
+			"--output", out, "--shard", shard, "--flush-records", "2")
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	var want strings.Builder
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&want, "{\"key\":%d,\"output\":%d}\n", i, 2*i)
+	}
+	merge := func(args ...string) batchRun {
+		return runBatchCommand(t, t.Context(), srv, dir, false, append([]string{"merge"}, args...)...)
+	}
+	r := merge(out, "--to", filepath.Join(dir, "all.jsonl"), "--input", filepath.Join(dir, "in.jsonl"))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, want.String(), readFile(t, filepath.Join(dir, "all.jsonl")))
+	assert.Contains(t, r.stderr, "9 records (0 duplicate results dropped")
+
+	r = merge(out, "--to", "files/"+srv.Bucket+"/all.jsonl", "--input", filepath.Join(dir, "in.jsonl"))
+	require.Equal(t, 0, r.code, r.stderr)
+	c, err := dial.NewClient(srv.URL, dial.WithAPIKey(srv.Key))
+	require.NoError(t, err)
+	d, err := c.DownloadFile(t.Context(), "files/"+srv.Bucket+"/all.jsonl")
+	require.NoError(t, err)
+	got, err := io.ReadAll(d)
+	d.Close()
+	require.NoError(t, err)
+	assert.Equal(t, want.String(), string(got))
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "more.jsonl"),
+		append(in.Bytes(), "{\"id\":\"new\"}\n"...), 0o644))
+	r = merge(out, "--to", filepath.Join(dir, "more-out.jsonl"), "--input", filepath.Join(dir, "more.jsonl"))
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, `1 of 10 records have no result`)
+	assert.Contains(t, r.stderr, `: "new"`)
+	assert.NoFileExists(t, filepath.Join(dir, "more-out.jsonl"))
+
+	local := filepath.Join(dir, "parts")
+	require.NoError(t, runtime.DirParts(local).Create(t.Context(), "part-0-000000.jsonl",
+		[]byte(`{"key":1,"output":"x"}`+"\n")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "one.jsonl"), []byte(`{"id":1}`+"\n"), 0o644))
+	r = merge(local, "--to", filepath.Join(dir, "one-out.jsonl"), "--input", filepath.Join(dir, "one.jsonl"))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, `{"key":1,"output":"x"}`+"\n", readFile(t, filepath.Join(dir, "one-out.jsonl")))
+
+	r = merge(local, "--input", "x")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "--to is required")
 }

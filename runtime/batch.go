@@ -256,10 +256,7 @@ func newBatch(cfg Config, opts BatchOptions) (*batch, error) {
 // scan calls fn with every record of the input, in order (see [scanInput]); check validates
 // each JSONL line.
 func (b *batch) scan(ctx context.Context, check bool, fn func(batchRecord) error) error {
-	if b.opts.RemoteInput != nil {
-		return scanRemote(ctx, b.opts.RemoteInput, b.opts.Input, check, fn)
-	}
-	return scanInput(b.input, b.output, check, fn)
+	return scanSource(ctx, b.opts.RemoteInput, b.opts.Input, b.input, b.output, check, fn)
 }
 
 // inShard reports whether rec belongs to this run's shard.

@@ -55,3 +55,13 @@ func scanRemote(ctx context.Context, in RemoteInput, name string, check bool,
 	}
 	return nil
 }
+
+// scanSource scans remote, named name, when it is not nil, else the local input at path
+// skipping the file at skip (see [scanInput] and [scanRemote]).
+func scanSource(ctx context.Context, remote RemoteInput, name, path, skip string, check bool,
+	fn func(batchRecord) error) error {
+	if remote != nil {
+		return scanRemote(ctx, remote, name, check, fn)
+	}
+	return scanInput(path, skip, check, fn)
+}
