@@ -46,6 +46,7 @@ type batchFlags struct {
 	ordered       bool
 	retryErrors   bool
 	shard         string
+	shards        int
 	maxRPS        float64
 	recordTimeout time.Duration
 	flushRecords  int
@@ -61,7 +62,8 @@ func batchFlagSet(f *batchFlags, o *options) *pflag.FlagSet {
 		fs.IntVarP(&f.jobs, "jobs", "j", 4, "run `N` records at a time, each worker with its own Lua state; also the most connections opened")
 		boolFlag(fs, &f.ordered, "ordered", "", "write the results in input order")
 		boolFlag(fs, &f.retryErrors, "retry-errors", "", "run again the records whose result is an error")
-		fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys")
+		fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys; auto: I and N from a Kubernetes indexed Job or a Slurm job array")
+		fs.IntVar(&f.shards, "shards", 0, "with --shard auto, the number of shards `N` (required for a Kubernetes Job: its completions)")
 		fs.Float64Var(&f.maxRPS, "max-rps", 0, "send at most `R` requests per second, retries included (default no cap)")
 		fs.DurationVar(&f.recordTimeout, "timeout-per-record", 0, "fail a record that runs longer than `DURATION` (default no limit)")
 		fs.IntVar(&f.flushRecords, "flush-records", runtime.DefaultFlushRecords, "with a storage --output, write a part once `N` results are buffered")
@@ -101,6 +103,9 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 		return exitOK
 	}
 	shard, shards, err := parseShard(f.shard)
+	if f.shard == "auto" {
+		shard, shards, err = autoShard(f.shards, c.getenv)
+	}
 	switch {
 	case fs.NArg() == 0:
 		return usageError("no script: dialua batch SCRIPT --input FILE|DIR --output FILE")
@@ -120,6 +125,8 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 		return usageError("--flush-interval must be positive")
 	case isStorageURL(f.output) && !strings.HasSuffix(f.output, "/"):
 		return usageError(fmt.Sprintf("--output %s: a storage output is a folder URL, ending in '/'", f.output))
+	case f.shards != 0 && f.shard != "auto":
+		return usageError("--shards goes with --shard auto")
 	case err != nil:
 		return usageError(err.Error())
 	}
