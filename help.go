@@ -90,6 +90,8 @@ Usage:
   dialua repl [flags]                  interactive Lua with the dial module loaded
   dialua batch SCRIPT --input FILE|DIR --output FILE [flags]
                                        run the function SCRIPT returns over many records
+  dialua batch merge SRC --to DEST --input IN
+                                       merge the parts a batch wrote into one file
   dialua serve [flags]                 run the DIAL emulator as a server
   dialua help [COMMAND]                help on a command
 
