@@ -46,7 +46,7 @@ type batchRun struct {
 
 // runBatchCommand runs dialua batch ARGS with dir for the relative paths (see inDir) and DIAL
 // settings for srv in the environment; terminal tells whether stderr is a terminal.
-func runBatchCommand(t *testing.T, ctx context.Context, srv *emulatortest.Server, dir string,
+func runBatchCommand(t testing.TB, ctx context.Context, srv *emulatortest.Server, dir string,
 	terminal bool, args ...string) batchRun {
 	t.Helper()
 	return batchCommand(ctx, dir, map[string]string{"DIAL_URL": srv.URL, "DIAL_API_KEY": srv.Key},
