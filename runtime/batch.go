@@ -39,12 +39,12 @@ type BatchOptions struct {
 	Output string
 	// Parts, when not nil, takes the results instead of the Output file: they are buffered
 	// and flushed as new parts "part-<shard>-<seq>.jsonl" (see [PartStore]), each a JSONL
-	// file of result lines. A run first reads every part and skips the keys they have, so
-	// processes that share the folder (restarts, several shards, even two processes of one
-	// shard) run each record once, but for the records running or buffered when a process
-	// was killed, and for two processes of one shard running at the same time. A key written
-	// twice is in two parts, and merging the parts keeps it once. A run of
-	// parts never rewrites the output: merging does.
+	// file of result lines. A run first reads every part (of every shard) and skips the keys
+	// they have, so processes that share the folder (restarts, several shards) write each
+	// record once; a record running or buffered when its process was killed runs again. Two
+	// processes of one shard running at the same time both write the records they run: such a
+	// key is in two parts, and merging the parts ([MergeParts]) keeps it once. A run of parts
+	// never rewrites them.
 	Parts PartStore
 	// FlushRecords and FlushInterval are when buffered results are flushed as a part: once
 	// FlushRecords of them are buffered, or once the oldest has waited FlushInterval (zero
