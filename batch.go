@@ -18,7 +18,7 @@ import (
 )
 
 // batchUsage is the help of `dialua batch`, before its flags.
-const batchUsage = `Usage: dialua batch SCRIPT --input FILE|DIR --output FILE [flags] [-- ARGS...]
+const batchUsage = `Usage: dialua batch SCRIPT --input FILE|DIR --output FILE|FOLDER-URL [flags] [-- ARGS...]
 
 Runs SCRIPT, which returns a function, once per worker, then calls that function with each input
 record and appends one JSON line per record to the output: {"key": …, "output": …} or
@@ -26,7 +26,11 @@ record and appends one JSON line per record to the output: {"key": …, "output"
 a file of a folder ({path = …, name = …}); its key is its "id", else its line number or file
 name. Rerunning the same command skips the records already done, so an interrupted or killed
 run is finished by running it again; a finished run leaves the output in input order. An output
-that holds anything but such lines is refused and left as it is. ARGS are the script's arg[1..n].
+that holds anything but such lines is refused and left as it is. An output that is a DIAL storage
+folder URL (ending in '/') receives the results as parts, new files part-<shard>-<seq>.jsonl that
+a rerun reads to skip the records done (see docs/batch.md); "dialua batch merge" merges them
+(see dialua batch merge --help; a script called merge is given as ./merge). ARGS are the
+script's arg[1..n].
 
 A record may record checks (dial.check(name, ok [, detail]), or a table returned after its
 output); they go into its line as "checks", and --report counts them over every record of the
@@ -46,29 +50,35 @@ type batchFlags struct {
 	ordered       bool
 	retryErrors   bool
 	shard         string
+	shards        int
 	maxRPS        float64
 	recordTimeout time.Duration
 	report        bool
 	reportJSON    string
 	cache         string
 	cacheTTL      time.Duration
+	flushRecords  int
+	flushInterval time.Duration
 }
 
 // batchFlagSet returns the flags of `dialua batch`, stored in f, with the connection flags
 // stored in o.
 func batchFlagSet(f *batchFlags, o *options) *pflag.FlagSet {
 	return newFlagSet("dialua batch", true, func(fs *pflag.FlagSet) {
-		fs.StringVar(&f.input, "input", "", "read the records from `FILE|DIR`: a JSONL file, or a folder whose files are the records")
-		fs.StringVar(&f.output, "output", "", "the JSONL `FILE` results are appended to (created when missing)")
+		fs.StringVar(&f.input, "input", "", "read the records from `FILE|DIR`: a JSONL file, or a folder whose files are the records; local, or a DIAL storage URL (a folder's ends in '/')")
+		fs.StringVar(&f.output, "output", "", "the JSONL `FILE` results are appended to (created when missing), or a DIAL storage folder URL (ending in '/') results are written to as parts")
 		fs.IntVarP(&f.jobs, "jobs", "j", 4, "run `N` records at a time, each worker with its own Lua state; also the most connections opened")
 		boolFlag(fs, &f.ordered, "ordered", "", "write the results in input order")
 		boolFlag(fs, &f.retryErrors, "retry-errors", "", "run again the records whose result is an error")
-		fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys")
+		fs.StringVar(&f.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the records, by a hash of their keys; auto: I and N from a Kubernetes indexed Job or a Slurm job array")
+		fs.IntVar(&f.shards, "shards", 0, "with --shard auto, the number of shards `N` (required for a Kubernetes Job: its completions)")
 		fs.Float64Var(&f.maxRPS, "max-rps", 0, "send at most `R` requests per second, retries included (default no cap)")
 		fs.DurationVar(&f.recordTimeout, "timeout-per-record", 0, "fail a record that runs longer than `DURATION` (default no limit)")
 		boolFlag(fs, &f.report, "report", "", "print the pass/fail counts of the records' checks on stdout at the end; exit 1 when any failed")
 		fs.StringVar(&f.reportJSON, "report-json", "", "also write the report as JSON to `FILE` (implies --report)")
 		cacheFlags(fs, &f.cache, &f.cacheTTL)
+		fs.IntVar(&f.flushRecords, "flush-records", runtime.DefaultFlushRecords, "with a storage --output, write a part once `N` results are buffered")
+		fs.DurationVar(&f.flushInterval, "flush-interval", runtime.DefaultFlushInterval, "with a storage --output, write a part once the oldest buffered result has waited `DURATION`")
 		o.connectionFlags(fs)
 	})
 }
@@ -88,6 +98,9 @@ func batchHelp(*command) string {
 // the command finishes the job; with --report, 1 too when a record of the output failed a
 // check. Progress (on a terminal only) and the summary go to stderr, the report to stdout.
 func (c *command) batch(ctx context.Context, o *options, args []string) int {
+	if len(args) > 0 && args[0] == "merge" {
+		return c.batchMerge(ctx, o, args[1:])
+	}
 	var f batchFlags
 	fs := batchFlagSet(&f, o)
 	usageError := func(msg string) int {
@@ -102,6 +115,9 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 		return exitOK
 	}
 	shard, shards, err := parseShard(f.shard)
+	if f.shard == "auto" {
+		shard, shards, err = autoShard(f.shards, c.getenv)
+	}
 	switch {
 	case fs.NArg() == 0:
 		return usageError("no script: dialua batch SCRIPT --input FILE|DIR --output FILE")
@@ -115,6 +131,14 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 		return usageError("--max-rps must not be negative")
 	case f.recordTimeout < 0:
 		return usageError("--timeout-per-record must not be negative")
+	case f.flushRecords < 1:
+		return usageError("--flush-records must be at least 1")
+	case f.flushInterval <= 0:
+		return usageError("--flush-interval must be positive")
+	case isStorageURL(f.output) && !strings.HasSuffix(f.output, "/"):
+		return usageError(fmt.Sprintf("--output %s: a storage output is a folder URL, ending in '/'", f.output))
+	case f.shards != 0 && f.shard != "auto":
+		return usageError("--shards goes with --shard auto")
 	case err != nil:
 		return usageError(err.Error())
 	}
@@ -124,6 +148,7 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 	opts := runtime.BatchOptions{Script: fs.Arg(0), Input: f.input, Output: f.output,
 		Workers: f.jobs, Ordered: f.ordered, RetryErrors: f.retryErrors, Shard: shard,
 		Shards: shards, RecordTimeout: f.recordTimeout, Report: f.report || f.reportJSON != "",
+		FlushRecords: f.flushRecords, FlushInterval: f.flushInterval,
 		Redact: c.secrets.Redact, // error records are masked as stderr is
 		Warn:   func(msg string) { fmt.Fprintf(c.stderr, "dialua batch: warning: %s\n", msg) }}
 	cfg := c.runtimeConfig(o)
@@ -136,6 +161,20 @@ func (c *command) batch(ctx context.Context, o *options, args []string) int {
 			s.dial.Usage = &lualib.UsageCounter{}
 		}
 		cfg.Modules = s.modules(false)
+		if isStorageURL(f.input) {
+			in, err := s.storageInput(f.input)
+			if err != nil {
+				return c.errorf(exitFailure, "batch: --input: %v", err)
+			}
+			opts.RemoteInput = in
+		}
+		if isStorageURL(f.output) {
+			parts, err := s.storageFolder(f.output)
+			if err != nil {
+				return c.errorf(exitFailure, "batch: --output: %v", err)
+			}
+			opts.Parts = parts
+		}
 		var bar *progressbar.ProgressBar
 		if c.isTerminal(c.stderr) {
 			opts.Progress = func(p runtime.BatchProgress) {

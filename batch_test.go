@@ -46,7 +46,7 @@ type batchRun struct {
 
 // runBatchCommand runs dialua batch ARGS with dir for the relative paths (see inDir) and DIAL
 // settings for srv in the environment; terminal tells whether stderr is a terminal.
-func runBatchCommand(t *testing.T, ctx context.Context, srv *emulatortest.Server, dir string,
+func runBatchCommand(t testing.TB, ctx context.Context, srv *emulatortest.Server, dir string,
 	terminal bool, args ...string) batchRun {
 	t.Helper()
 	return batchCommand(ctx, dir, map[string]string{"DIAL_URL": srv.URL, "DIAL_API_KEY": srv.Key},
@@ -66,16 +66,16 @@ func batchCommand(ctx context.Context, dir string, env map[string]string, termin
 }
 
 // inDir returns args with the script (a first argument that is not a flag) and the values of
-// --input and --output joined to dir when relative: the command resolves them against the
+// --input and --output joined to dir when relative local paths: the command resolves them against the
 // process's working directory, which parallel tests cannot change.
 func inDir(dir string, args []string) []string {
 	args = slices.Clone(args)
 	abs := func(i int) {
-		if i < len(args) && !filepath.IsAbs(args[i]) {
+		if i < len(args) && !filepath.IsAbs(args[i]) && !isStorageURL(args[i]) {
 			args[i] = filepath.Join(dir, args[i])
 		}
 	}
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") && args[0] != "merge" {
 		abs(0)
 	}
 	for i, a := range args {

@@ -96,6 +96,8 @@ Usage:
   dialua chat -m DEPLOYMENT [flags]    chat with a deployment, as a DIAL conversation
   dialua batch SCRIPT --input FILE|DIR --output FILE [flags]
                                        run the function SCRIPT returns over many records
+  dialua batch merge SRC --to DEST --input IN
+                                       merge the parts a batch wrote into one file
   dialua serve [flags]                 run the DIAL emulator as a server
   dialua logs [-n N] [--json] [-q TEXT]
                                        list and search the prompt log

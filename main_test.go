@@ -42,12 +42,15 @@ var (
 	buildErr  error
 )
 
-// binary builds dialua once per test run and returns its path.
+// binary builds dialua once per test run, as the Dockerfile does (static, without cgo), and
+// returns its path.
 func binary(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(binDir, "dialua")
 	buildOnce.Do(func() {
-		out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+		cmd := exec.Command("go", "build", "-trimpath", "-o", path, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

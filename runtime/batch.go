@@ -30,9 +30,29 @@ type BatchOptions struct {
 	// {path = absolute path, name = file name}, in name order; the output file is not a
 	// record). Required.
 	Input string
+	// RemoteInput, when not nil, is the input instead of a local path: a JSONL file or a
+	// folder whose files are the records, the tables {url = …, name = …}; Input then only
+	// names it in messages.
+	RemoteInput RemoteInput
 	// Output is the JSONL file results are appended to, created when missing. A file that
-	// holds anything but results (see [RunBatch]) is refused and left untouched. Required.
+	// holds anything but results (see [RunBatch]) is refused and left untouched. Required
+	// unless Parts is set, when it only names the output in messages.
 	Output string
+	// Parts, when not nil, takes the results instead of the Output file: they are buffered
+	// and flushed as new parts "part-<shard>-<seq>.jsonl" (see [PartStore]), each a JSONL
+	// file of result lines. A run first reads every part (of every shard) and skips the keys
+	// they have, so processes that share the folder (restarts, several shards) write each
+	// record once; a record running or buffered when its process was killed runs again. Two
+	// processes of one shard running at the same time both write the records they run: such a
+	// key is in two parts, and merging the parts ([MergeParts]) keeps it once. A run of parts
+	// never rewrites them.
+	Parts PartStore
+	// FlushRecords and FlushInterval are when buffered results are flushed as a part: once
+	// FlushRecords of them are buffered, or once the oldest has waited FlushInterval (zero
+	// or less: [DefaultFlushRecords], [DefaultFlushInterval]); and always when the run ends,
+	// canceled or not. Only with Parts.
+	FlushRecords  int
+	FlushInterval time.Duration
 	// Workers is the number of records run at the same time, each worker with a state of its
 	// own; zero or less means 1.
 	Workers int
@@ -177,7 +197,7 @@ func RunBatch(ctx context.Context, cfg Config, opts BatchOptions) (BatchSummary,
 	if err != nil {
 		return sum, err
 	}
-	if err := b.prepare(&sum); err != nil {
+	if err := b.prepare(ctx, &sum); err != nil {
 		return sum, err
 	}
 	err = b.run(ctx, start, &sum)
@@ -203,15 +223,16 @@ type batch struct {
 	toRun   int
 	workers int
 	writer  *batchWriter
+	nextSeq int // the sequence number of this shard's next part, with Parts
 }
 
 func newBatch(cfg Config, opts BatchOptions) (*batch, error) {
 	switch {
 	case opts.Script == "":
 		return nil, errors.New("batch: no script")
-	case opts.Input == "":
+	case opts.Input == "" && opts.RemoteInput == nil:
 		return nil, errors.New("batch: no input")
-	case opts.Output == "":
+	case opts.Output == "" && opts.Parts == nil:
 		return nil, errors.New("batch: no output")
 	case opts.Shards > 1 && (opts.Shard < 0 || opts.Shard >= opts.Shards):
 		return nil, fmt.Errorf("batch: shard %d out of range 0..%d", opts.Shard, opts.Shards-1)
@@ -233,8 +254,10 @@ func newBatch(cfg Config, opts BatchOptions) (*batch, error) {
 		return filepath.Join(dir, p)
 	}
 	b := &batch{cfg: cfg, opts: opts, script: opts.Script, src: opts.Source,
-		input: abs(opts.Input), output: abs(opts.Output), workers: max(opts.Workers, 1),
-		keys: make(keyTable)}
+		input: abs(opts.Input), workers: max(opts.Workers, 1), keys: make(keyTable)}
+	if opts.Parts == nil {
+		b.output = abs(opts.Output)
+	}
 	if b.src == nil {
 		src, err := os.ReadFile(abs(opts.Script))
 		if err != nil {
@@ -242,15 +265,24 @@ func newBatch(cfg Config, opts BatchOptions) (*batch, error) {
 		}
 		b.src = src
 	}
+	if opts.Parts != nil {
+		return b, nil
+	}
 	if p, err := filepath.EvalSymlinks(b.output); err == nil {
 		b.output = p // finishing renames a file over the output: the link's target, not the link
 	}
-	if in, err := os.Stat(b.input); err == nil {
+	if in, err := os.Stat(b.input); err == nil && opts.RemoteInput == nil {
 		if out, err := os.Stat(b.output); err == nil && os.SameFile(in, out) {
 			return nil, errors.New("batch: the output is the input")
 		}
 	}
 	return b, nil
+}
+
+// scan calls fn with every record of the input, in order (see [scanInput]); check validates
+// each JSONL line.
+func (b *batch) scan(ctx context.Context, check bool, fn func(batchRecord) error) error {
+	return scanSource(ctx, b.opts.RemoteInput, b.opts.Input, b.input, b.output, check, fn)
 }
 
 // inShard reports whether rec belongs to this run's shard.
@@ -264,11 +296,17 @@ func (b *batch) runs(st recordKeyState) bool {
 }
 
 // prepare reads the output, then checks the input and counts its records.
-func (b *batch) prepare(sum *BatchSummary) error {
-	if err := readOutput(b.output, b.keys, b.opts.Warn); err != nil {
+func (b *batch) prepare(ctx context.Context, sum *BatchSummary) error {
+	var err error
+	if b.opts.Parts != nil {
+		b.nextSeq, err = readParts(ctx, b.opts.Parts, b.opts.Shard, b.keys)
+	} else {
+		err = readOutput(b.output, b.keys, b.opts.Warn)
+	}
+	if err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
-	err := scanInput(b.input, b.output, true, func(rec batchRecord) error {
+	err = b.scan(ctx, true, func(rec batchRecord) error {
 		if !b.inShard(rec) {
 			return nil
 		}
@@ -308,14 +346,11 @@ func (b *batch) run(ctx context.Context, start time.Time, sum *BatchSummary) err
 	if b.cfg.Cache == nil {
 		b.cfg.Cache = NewChunkCache(0)
 	}
-	syncEvery := b.opts.SyncInterval
-	if syncEvery == 0 {
-		syncEvery = time.Second
-	}
-	w, err := openWriter(b.output, b.keys, syncEvery, b.opts.Ordered, max(64, 8*b.workers))
+	sink, err := b.openSink(ctx)
 	if err != nil {
 		return fmt.Errorf("batch: %w", err)
 	}
+	w := newWriter(sink, b.keys, b.opts.Ordered, max(64, 8*b.workers))
 	b.writer = w
 	w.after = func(failed bool) {
 		if failed {
@@ -334,12 +369,32 @@ func (b *batch) run(ctx context.Context, start time.Time, sum *BatchSummary) err
 	if runErr != nil {
 		return runErr
 	}
-	if sum.Complete() {
-		if err := finishOutput(b.output, b.input, b.inShard); err != nil {
+	if sum.Complete() && b.opts.Parts == nil {
+		scan := func(fn func(batchRecord) error) error { return b.scan(ctx, false, fn) }
+		if err := finishOutput(b.output, scan, b.inShard); err != nil {
 			return fmt.Errorf("batch: %w", err)
 		}
 	}
 	return nil
+}
+
+// openSink opens where the results go: the output file or new parts.
+func (b *batch) openSink(ctx context.Context) (resultSink, error) {
+	if b.opts.Parts != nil {
+		n, every := b.opts.FlushRecords, b.opts.FlushInterval
+		if n <= 0 {
+			n = DefaultFlushRecords
+		}
+		if every <= 0 {
+			every = DefaultFlushInterval
+		}
+		return newPartSink(ctx, b.opts.Parts, b.opts.Shard, b.nextSeq, n, every), nil
+	}
+	syncEvery := b.opts.SyncInterval
+	if syncEvery == 0 {
+		syncEvery = time.Second
+	}
+	return openFileSink(b.output, syncEvery)
 }
 
 // report calls the progress callback; the writer's lock is held.
@@ -437,7 +492,7 @@ var errStopFeed = errors.New("batch: stopped")
 // is full.
 func (b *batch) feed(ctx context.Context, jobs chan<- job) error {
 	seq := 0
-	err := scanInput(b.input, b.output, false, func(rec batchRecord) error {
+	err := b.scan(ctx, false, func(rec batchRecord) error {
 		if !b.inShard(rec) {
 			return nil
 		}
@@ -603,7 +658,11 @@ func (rec batchRecord) value(L *lua.LState) (lua.LValue, error) {
 		return v, nil
 	}
 	t := L.CreateTable(0, 2)
-	t.RawSetString("path", lua.LString(rec.path))
+	if rec.url != "" {
+		t.RawSetString("url", lua.LString(rec.url))
+	} else {
+		t.RawSetString("path", lua.LString(rec.path))
+	}
 	t.RawSetString("name", lua.LString(rec.name))
 	return t, nil
 }

@@ -23,8 +23,9 @@ type batchRecord struct {
 	key string
 	// data is the JSON text of a JSONL record; nil for a file of a folder.
 	data []byte
-	// path and name describe a file of a folder: its absolute path and its name.
-	path, name string
+	// path and name describe a file of a folder: its absolute path and its name; url
+	// replaces path for a file of a remote folder.
+	path, name, url string
 }
 
 // recordKeyState is what a run knows about one key of its shard.
@@ -142,16 +143,22 @@ func scanInput(path, skip string, check bool, fn func(batchRecord) error) error 
 		return fmt.Errorf("input: %w", err)
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
+	return scanJSONL(f, path, check, fn)
+}
+
+// scanJSONL calls fn with every record of the JSONL stream r, named name in errors, as
+// [scanInput] does.
+func scanJSONL(r io.Reader, name string, check bool, fn func(batchRecord) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
 	for pos := 1; ; pos++ {
-		line, err := r.ReadBytes('\n')
+		line, err := br.ReadBytes('\n')
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("input: %w", err)
 		}
 		if data := bytes.TrimSpace(line); len(data) > 0 {
 			rec, kerr := jsonlRecord(pos, data, check)
 			if kerr != nil {
-				return fmt.Errorf("input %s:%d: %w", path, pos, kerr)
+				return fmt.Errorf("input %s:%d: %w", name, pos, kerr)
 			}
 			if ferr := fn(rec); ferr != nil {
 				return ferr

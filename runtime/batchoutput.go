@@ -161,16 +161,21 @@ func cutOutput(path string, size int64) error {
 	return nil
 }
 
-// batchWriter appends result lines to the output file, each with one write, in completion order
-// or, when ordered, in the order of their sequence numbers. It fsyncs at most every syncEvery
-// (after every line when syncEvery is negative) and when closed. It is safe for concurrent use.
+// resultSink is where a [batchWriter]'s lines go: the output file or parts.
+type resultSink interface {
+	// write takes one whole result line; an error ends the run.
+	write(line []byte) error
+	// close makes durable what was written and releases the sink.
+	close() error
+}
+
+// batchWriter passes result lines to its sink in completion order or, when ordered, in the
+// order of their sequence numbers. It is safe for concurrent use.
 type batchWriter struct {
-	mu        sync.Mutex
-	f         *os.File
-	syncEvery time.Duration
-	lastSync  time.Time
-	keys      keyTable
-	err       error // the first write error; every later write fails with it
+	mu   sync.Mutex
+	sink resultSink
+	keys keyTable
+	err  error // the first write error; every later write fails with it
 
 	ordered bool
 	next    int            // the sequence number to write next, when ordered
@@ -188,9 +193,26 @@ type result struct {
 	failed bool
 }
 
-// openWriter opens the output file at path for appending, creating it when missing.
-func openWriter(path string, keys keyTable, syncEvery time.Duration,
-	ordered bool, window int) (*batchWriter, error) {
+// newWriter returns a writer to sink that marks the keys it writes in keys.
+func newWriter(sink resultSink, keys keyTable, ordered bool, window int) *batchWriter {
+	w := &batchWriter{sink: sink, keys: keys, ordered: ordered}
+	if ordered {
+		w.pending = make(map[int]result)
+		w.window = make(chan struct{}, window)
+	}
+	return w
+}
+
+// fileSink appends each line to the output file with one write, and fsyncs it at most every
+// syncEvery (after every line when syncEvery is negative) and when closed.
+type fileSink struct {
+	f         *os.File
+	syncEvery time.Duration
+	lastSync  time.Time
+}
+
+// openFileSink opens the output file at path for appending, creating it when missing.
+func openFileSink(path string, syncEvery time.Duration) (*fileSink, error) {
 	_, statErr := os.Stat(path)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
@@ -199,13 +221,31 @@ func openWriter(path string, keys keyTable, syncEvery time.Duration,
 	if errors.Is(statErr, os.ErrNotExist) {
 		syncDir(filepath.Dir(path))
 	}
-	w := &batchWriter{f: f, syncEvery: syncEvery, lastSync: time.Now(), keys: keys,
-		ordered: ordered}
-	if ordered {
-		w.pending = make(map[int]result)
-		w.window = make(chan struct{}, window)
+	return &fileSink{f: f, syncEvery: syncEvery, lastSync: time.Now()}, nil
+}
+
+func (s *fileSink) write(line []byte) error {
+	if _, err := s.f.Write(line); err != nil {
+		return fmt.Errorf("output: %w", err)
 	}
-	return w, nil
+	if s.syncEvery < 0 || time.Since(s.lastSync) >= s.syncEvery {
+		if err := s.f.Sync(); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		s.lastSync = time.Now()
+	}
+	return nil
+}
+
+func (s *fileSink) close() error {
+	err := s.f.Sync()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	return nil
 }
 
 // put writes r now, or when ordered, once the results of every earlier sequence number are
@@ -234,18 +274,11 @@ func (w *batchWriter) put(seq int, r result) error {
 	}
 }
 
-// write appends one line; the caller holds the lock.
+// write passes one line to the sink; the caller holds the lock.
 func (w *batchWriter) write(r result) error {
-	if _, err := w.f.Write(r.line); err != nil {
-		w.err = fmt.Errorf("output: %w", err)
-		return w.err
-	}
-	if w.syncEvery < 0 || time.Since(w.lastSync) >= w.syncEvery {
-		if err := w.f.Sync(); err != nil {
-			w.err = fmt.Errorf("output: %w", err)
-			return w.err
-		}
-		w.lastSync = time.Now()
+	if err := w.sink.write(r.line); err != nil {
+		w.err = err
+		return err
 	}
 	w.keys.mark(r.key, r.failed)
 	if w.after != nil {
@@ -254,16 +287,12 @@ func (w *batchWriter) write(r result) error {
 	return nil
 }
 
-// close fsyncs and closes the file. Results still waiting for their turn are dropped.
+// close closes the sink. Results still waiting for their turn are dropped.
 func (w *batchWriter) close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	err := w.f.Sync()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil && w.err == nil {
-		return fmt.Errorf("output: %w", err)
+	if err := w.sink.close(); err != nil && w.err == nil {
+		return err
 	}
 	return w.err
 }
@@ -272,12 +301,13 @@ func (w *batchWriter) close() error {
 type span struct{ off, n int64 }
 
 // finishOutput leaves the output file at path with one line per key, its last, in the order
-// the input lists the keys (inShard selects the input's records of this run); lines of keys
+// scan gives the input's records (inShard selects those of this run); lines of keys
 // the input does not have follow in file order. A file already so is left untouched. Otherwise
 // the new file is written beside the old one under a hidden temporary name (".NAME.finish-*",
 // which a folder input skips), fsynced and renamed over it, so a crash leaves either file
 // whole. Only the position of each key's last line is held in memory.
-func finishOutput(path, input string, inShard func(batchRecord) bool) error {
+func finishOutput(path string, scan func(func(batchRecord) error) error,
+	inShard func(batchRecord) bool) error {
 	src, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // an empty shard of an empty run
@@ -305,7 +335,7 @@ func finishOutput(path, input string, inShard func(batchRecord) bool) error {
 		size += int64(len(line))
 	}
 	order := make([]span, 0, len(last))
-	err = scanInput(input, path, false, func(rec batchRecord) error {
+	err = scan(func(rec batchRecord) error {
 		if !inShard(rec) {
 			return nil
 		}
