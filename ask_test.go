@@ -18,7 +18,9 @@ import (
 // TestAskGolden runs dialua ask on the emulator, whose echo models answer with the prompt.
 func TestAskGolden(t *testing.T) {
 	t.Parallel()
-	srv := emulatortest.NewServer(t)
+	// sloppy answers its first request with prose, so --schema has to ask again.
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
+		emulator.Deployment{ID: "sloppy", InvalidJSONFirst: 1}))
 	for _, tc := range []struct {
 		name string
 		inv  invocation
@@ -43,6 +45,17 @@ func TestAskGolden(t *testing.T) {
 		{"ask_bad_key", invocation{args: []string{"ask", "-m", "gpt-4o", "hi"},
 			env: map[string]string{"DIAL_URL": srv.URL, "DIAL_API_KEY": "wrong-key-123"}}, 1},
 		{"ask_usage", invocation{args: []string{"-q", "ask", "--usage", "-m", "gpt-4o", "a b c"}}, 0},
+		{"ask_attach", invocation{args: []string{"-q", "ask", "-m", "echo", "-a", "testdata/attach/note.json",
+			"what is this"}}, 0},
+		{"ask_attach_missing", invocation{args: []string{"-q", "ask", "-m", "echo", "-a", "testdata/nope.txt", "x"}}, 1},
+		{"ask_schema", invocation{args: []string{"-q", "ask", "-m", "gpt-4o", "--usage", "--schema",
+			`{"type":"object","properties":{"city":{"type":"string"},"n":{"type":"integer","minimum":3}},"required":["city","n"]}`,
+			"where"}}, 0},
+		{"ask_schema_repaired", invocation{args: []string{"-q", "ask", "-m", "sloppy", "--schema",
+			`{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"]}`, "x"},
+			env: map[string]string{"DIAL_URL": srv.URL, "DIAL_API_KEY": srv.Key}}, 0},
+		{"ask_schema_invalid", invocation{args: []string{"-q", "ask", "-m", "gpt-4o", "--schema", `{"type": 5}`, "x"}}, 2},
+		{"ask_schema_missing_file", invocation{args: []string{"-q", "ask", "-m", "gpt-4o", "--schema", "nope.json", "x"}}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
