@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,7 @@ const chatCommands = `.model NAME    chat with deployment NAME from now on
 .system TEXT   set the system prompt (.system alone removes it)
 .save [URL]    save the conversation (to URL, which it then lives at)
 .load URL      continue the conversation at URL
+.file PATH     attach the local file PATH to the next message (uploaded once, by content)
 .clear         start a new conversation
 .usage         the tokens this chat used
 .lua           the Lua REPL, with session bound to this conversation (Ctrl-D comes back)
@@ -95,6 +97,8 @@ type chat struct {
 	editor *chatEditor // the line editor on a terminal, else nil
 	// interrupt delivers Ctrl-C (terminal only).
 	interrupt <-chan struct{}
+	// pending are the attachments of .file, sent with the next message.
+	pending []dial.Attachment
 }
 
 // chat runs the chat of f and returns the exit code.
@@ -223,6 +227,16 @@ func (ch *chat) do(ctx context.Context, line string) (code int, done bool) {
 			return ch.report(err), false
 		}
 		fmt.Fprintf(ch.out, "loaded %s: %s, %d messages\n", ch.url, ch.conv.Deployment, len(ch.conv.Messages))
+	case ".file":
+		if arg == "" {
+			return ch.report(errors.New(".file needs a path: .file notes.pdf")), false
+		}
+		atts, err := ch.client.Attach(ctx, []dial.AttachmentSource{{Path: arg}})
+		if err != nil {
+			return ch.report(err), false
+		}
+		ch.pending = append(ch.pending, atts...)
+		fmt.Fprintf(ch.out, "attached %s to the next message\n", atts[0].URL)
 	case ".clear":
 		ch.conv = &dial.Session{Client: ch.client, Deployment: ch.conv.Deployment, System: ch.conv.System}
 		ch.url = ""
@@ -278,7 +292,13 @@ func (ch *chat) say(ctx context.Context, text string) error {
 		}()
 	}
 	var answer strings.Builder
-	res, err := ch.conv.Say(turn, text, dial.RunOptions{Stream: true, OnChunk: func(c dial.ChatChunk) bool {
+	msg := dial.Message{Role: dial.RoleUser, Content: text}
+	msg.Attach(ch.pending...)
+	raw, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	res, err := ch.conv.Send(turn, raw, dial.RunOptions{Stream: true, OnChunk: func(c dial.ChatChunk) bool {
 		t := c.Text()
 		answer.WriteString(t)
 		_, _ = io.WriteString(ch.out, t)
@@ -296,6 +316,7 @@ func (ch *chat) say(ctx context.Context, text string) error {
 			return err
 		}
 	}
+	ch.pending = nil // sent with this message
 	ch.s.dial.Usage.Add(int64(res.Usage.PromptTokens), int64(res.Usage.CompletionTokens), int64(res.Usage.TotalTokens))
 	if ch.render {
 		ch.rerender(answer.String())

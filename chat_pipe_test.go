@@ -19,6 +19,8 @@ func TestChatGolden(t *testing.T) {
 		{"chat_pipe", invocation{args: []string{"chat", "-m", "echo"}, stdin: "hello there\n\n" +
 			".model\n.model gpt-4o\n**second** turn\n.system be terse\n.system\n.usage\n.help\n.clear\n.save\nnot reached\n"}, 1},
 		{"chat_pipe_lua", invocation{args: []string{"chat", "-m", "echo"}, stdin: ".lua\nnot reached\n"}, 1},
+		{"chat_pipe_file", invocation{args: []string{"chat", "-m", "echo"}, stdin: ".file testdata/attach/note.json\n" +
+			"what is this\nand this\n.file testdata/nope.txt\nnot reached\n"}, 1},
 		{"chat_no_model", invocation{args: []string{"chat"}}, 2},
 		{"chat_args", invocation{args: []string{"chat", "-m", "echo", "hello"}}, 2},
 		{"chat_continue_and_session", invocation{args: []string{"chat", "-c", "--session", "conversations/x/y"}}, 2},
