@@ -1,6 +1,6 @@
 # The dialua image: one static binary on distroless/static (CA certificates, a non-root user, no
 # shell). Build with: docker build -t dialua .
-FROM golang:1.25 AS build
+FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
