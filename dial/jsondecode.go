@@ -341,19 +341,28 @@ func members(data []byte, fn func(key, val []byte) error) error {
 		if err := fn(key, data[i:vend]); err != nil {
 			return err
 		}
-		i = skipSpace(data, vend)
-		if i >= len(data) {
-			return errMalformedObject
+		next, done, err := afterValue(data, vend, '}')
+		if err != nil || done {
+			return err
 		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return trailing(data, i+1)
-		default:
-			return errMalformedObject
-		}
+		i = next
 	}
+}
+
+// afterValue reads what follows a member or element that ends at end: a ',' and the index of
+// the next one, or close, which ends the object or array (done), with nothing after it but
+// space.
+func afterValue(data []byte, end int, close byte) (next int, done bool, err error) {
+	i := skipSpace(data, end)
+	switch {
+	case i >= len(data):
+		return 0, false, errMalformedObject
+	case data[i] == ',':
+		return skipSpace(data, i+1), false, nil
+	case data[i] == close:
+		return 0, true, trailing(data, i+1)
+	}
+	return 0, false, errMalformedObject
 }
 
 // elements calls fn with each element of the JSON array data, in order, as members does for
@@ -375,18 +384,11 @@ func elements(data []byte, fn func(elem []byte) error) error {
 		if err := fn(data[i:vend]); err != nil {
 			return err
 		}
-		i = skipSpace(data, vend)
-		if i >= len(data) {
-			return errMalformedObject
+		next, done, err := afterValue(data, vend, ']')
+		if err != nil || done {
+			return err
 		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
-			return trailing(data, i+1)
-		default:
-			return errMalformedObject
-		}
+		i = next
 	}
 }
 
