@@ -63,7 +63,7 @@ func TestAttachUploadsOnce(t *testing.T) {
 	srcs := []AttachmentSource{
 		{Path: png},
 		{Path: pdf, Type: "application/pdf", Title: "Q3 report"},
-		{URL: "files/" + srv.Bucket + "/shared/notes.txt"},
+		{URL: "files/" + srv.Bucket + "/team/notes.txt"},
 		{URL: "https://example.com/a/q3%20report.pdf?sig=x%2Fy"},
 	}
 	atts, err := c.Attach(t.Context(), srcs)
@@ -75,7 +75,7 @@ func TestAttachUploadsOnce(t *testing.T) {
 	assert.Regexp(t, `^files/`+srv.Bucket+`/dialua-attachments/[0-9a-f]{32}/my%20photo\.png$`, atts[0].URL)
 	assert.Equal(t, "application/pdf", atts[1].Type)
 	assert.Equal(t, "Q3 report", atts[1].Title)
-	assert.Equal(t, Attachment{URL: "files/" + srv.Bucket + "/shared/notes.txt", Type: "text/plain; charset=utf-8", Title: "notes.txt"}, atts[2])
+	assert.Equal(t, Attachment{URL: "files/" + srv.Bucket + "/team/notes.txt", Type: "text/plain; charset=utf-8", Title: "notes.txt"}, atts[2])
 	assert.Equal(t, Attachment{URL: srcs[3].URL, Type: "application/pdf", Title: "q3 report.pdf"}, atts[3])
 	assert.Equal(t, "not really a png", download(t, c, atts[0].URL))
 

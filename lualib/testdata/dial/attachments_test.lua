@@ -15,7 +15,7 @@ function TestChatAttachments(t)
   local client = dial.default()
   write("photo.png", "pixels")
   write("report.bin", "%PDF")
-  local shared = client:files_home() .. "shared/notes.txt"
+  local shared = client:files_home() .. "team/notes.txt"
   local resp = assert(client:chat{deployment = "echo", messages = {
     {role = "user", content = "first"},
     {role = "assistant", content = "ok"},

@@ -59,7 +59,7 @@ end
 function TestWatchSharedFile(t)
   local me = dial.default()
   local other = dial.client{ base_url = EMULATOR.url, api_key = EMULATOR.second_key }
-  local url = me:files_home() .. "shared/status.txt"
+  local url = me:files_home() .. "team/status.txt"
   assert(me.files:upload(url, "v1"))
   local inv = assert(me.shares:create{ resources = { url } })
   assert(other.invitations:accept(inv.invitationLink))
