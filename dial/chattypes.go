@@ -66,20 +66,6 @@ type ChatRequest struct {
 	Extra map[string]json.RawMessage `json:"-"`
 }
 
-type chatRequestJSON ChatRequest
-
-var chatRequestFields = jsonFields[chatRequestJSON]()
-
-// MarshalJSON encodes the request with the members of Extra inline.
-func (r ChatRequest) MarshalJSON() ([]byte, error) {
-	return marshalExtra(chatRequestJSON(r), r.Extra, chatRequestFields)
-}
-
-// UnmarshalJSON decodes a request, keeping undeclared members in Extra.
-func (r *ChatRequest) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*chatRequestJSON)(r), &r.Extra, chatRequestFields)
-}
-
 // ToolChoiceFunction returns the tool_choice value that forces a call of function name.
 func ToolChoiceFunction(name string) any {
 	return map[string]any{"type": "function", "function": map[string]string{"name": name}}
@@ -120,20 +106,6 @@ type CustomFields struct {
 	// CacheBreakpoint marks a prompt-caching breakpoint.
 	CacheBreakpoint *CacheBreakpoint           `json:"cache_breakpoint,omitempty"`
 	Extra           map[string]json.RawMessage `json:"-"`
-}
-
-type customFieldsJSON CustomFields
-
-var customFieldsFields = jsonFields[customFieldsJSON]()
-
-// MarshalJSON encodes the fields with the members of Extra inline.
-func (f CustomFields) MarshalJSON() ([]byte, error) {
-	return marshalExtra(customFieldsJSON(f), f.Extra, customFieldsFields)
-}
-
-// UnmarshalJSON decodes the fields, keeping undeclared members in Extra.
-func (f *CustomFields) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*customFieldsJSON)(f), &f.Extra, customFieldsFields)
 }
 
 // CacheBreakpoint is a prompt-caching breakpoint; ExpireAt is a time or a duration such as
@@ -226,20 +198,6 @@ type ContentPart struct {
 	Extra    map[string]json.RawMessage `json:"-"`
 }
 
-type contentPartJSON ContentPart
-
-var contentPartFields = jsonFields[contentPartJSON]()
-
-// MarshalJSON encodes the part with the members of Extra inline.
-func (p ContentPart) MarshalJSON() ([]byte, error) {
-	return marshalExtra(contentPartJSON(p), p.Extra, contentPartFields)
-}
-
-// UnmarshalJSON decodes the part, keeping undeclared members in Extra.
-func (p *ContentPart) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*contentPartJSON)(p), &p.Extra, contentPartFields)
-}
-
 // ImageURL is the image of an "image_url" part: an http(s) URL, a data: URL or a DIAL file URL.
 // Detail is "auto", "low" or "high".
 type ImageURL struct {
@@ -278,20 +236,6 @@ type FunctionDefinition struct {
 	Extra       map[string]json.RawMessage `json:"-"`
 }
 
-type functionDefinitionJSON FunctionDefinition
-
-var functionDefinitionFields = jsonFields[functionDefinitionJSON]()
-
-// MarshalJSON encodes the definition with the members of Extra inline.
-func (f FunctionDefinition) MarshalJSON() ([]byte, error) {
-	return marshalExtra(functionDefinitionJSON(f), f.Extra, functionDefinitionFields)
-}
-
-// UnmarshalJSON decodes the definition, keeping undeclared members in Extra.
-func (f *FunctionDefinition) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*functionDefinitionJSON)(f), &f.Extra, functionDefinitionFields)
-}
-
 // ToolCall is a call of a tool by the model. In stream chunks Index says which call a delta
 // continues; it is nil in complete messages.
 type ToolCall struct {
@@ -300,20 +244,6 @@ type ToolCall struct {
 	Type     string                     `json:"type,omitempty"`
 	Function FunctionCall               `json:"function"`
 	Extra    map[string]json.RawMessage `json:"-"`
-}
-
-type toolCallJSON ToolCall
-
-var toolCallFields = jsonFields[toolCallJSON]()
-
-// MarshalJSON encodes the call with the members of Extra inline.
-func (t ToolCall) MarshalJSON() ([]byte, error) {
-	return marshalExtra(toolCallJSON(t), t.Extra, toolCallFields)
-}
-
-// UnmarshalJSON decodes the call, keeping undeclared members in Extra.
-func (t *ToolCall) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*toolCallJSON)(t), &t.Extra, toolCallFields)
 }
 
 // FunctionCall names a function and its JSON-encoded arguments.
@@ -334,20 +264,6 @@ type CustomContent struct {
 	Extra       map[string]json.RawMessage `json:"-"`
 }
 
-type customContentJSON CustomContent
-
-var customContentFields = jsonFields[customContentJSON]()
-
-// MarshalJSON encodes the content with the members of Extra inline.
-func (c CustomContent) MarshalJSON() ([]byte, error) {
-	return marshalExtra(customContentJSON(c), c.Extra, customContentFields)
-}
-
-// UnmarshalJSON decodes the content, keeping undeclared members in Extra.
-func (c *CustomContent) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*customContentJSON)(c), &c.Extra, customContentFields)
-}
-
 // Attachment is a file or link attached to a message or stage: exactly one of URL (a DIAL
 // file URL or an http(s) URL) and Data (inline content). Index is set in stream chunks only.
 type Attachment struct {
@@ -359,20 +275,6 @@ type Attachment struct {
 	ReferenceType string                     `json:"reference_type,omitempty"`
 	ReferenceURL  string                     `json:"reference_url,omitempty"`
 	Extra         map[string]json.RawMessage `json:"-"`
-}
-
-type attachmentJSON Attachment
-
-var attachmentFields = jsonFields[attachmentJSON]()
-
-// MarshalJSON encodes the attachment with the members of Extra inline.
-func (a Attachment) MarshalJSON() ([]byte, error) {
-	return marshalExtra(attachmentJSON(a), a.Extra, attachmentFields)
-}
-
-// UnmarshalJSON decodes the attachment, keeping undeclared members in Extra.
-func (a *Attachment) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*attachmentJSON)(a), &a.Extra, attachmentFields)
 }
 
 // Stage is a step of an application's work, shown collapsible in DIAL Chat. Status is
@@ -437,20 +339,6 @@ type Statistics struct {
 	UsagePerModel     []ModelUsage               `json:"usage_per_model,omitzero"`
 	DiscardedMessages []int                      `json:"discarded_messages,omitzero"`
 	Extra             map[string]json.RawMessage `json:"-"`
-}
-
-type statisticsJSON Statistics
-
-var statisticsFields = jsonFields[statisticsJSON]()
-
-// MarshalJSON encodes the statistics with the members of Extra inline.
-func (s Statistics) MarshalJSON() ([]byte, error) {
-	return marshalExtra(statisticsJSON(s), s.Extra, statisticsFields)
-}
-
-// UnmarshalJSON decodes the statistics, keeping undeclared members in Extra.
-func (s *Statistics) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*statisticsJSON)(s), &s.Extra, statisticsFields)
 }
 
 // ModelUsage is the token usage of one model within [Statistics]. Index is set in stream
@@ -535,20 +423,6 @@ type ChatChoice struct {
 	Extra        map[string]json.RawMessage `json:"-"`
 }
 
-type chatChoiceJSON ChatChoice
-
-var chatChoiceFields = jsonFields[chatChoiceJSON]()
-
-// MarshalJSON encodes the choice with the members of Extra inline.
-func (c ChatChoice) MarshalJSON() ([]byte, error) {
-	return marshalExtra(chatChoiceJSON(c), c.Extra, chatChoiceFields)
-}
-
-// UnmarshalJSON decodes the choice, keeping undeclared members in Extra.
-func (c *ChatChoice) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*chatChoiceJSON)(c), &c.Extra, chatChoiceFields)
-}
-
 // ChatChunk is one event of a streamed chat completion. Undeclared members are kept in Extra;
 // Raw is the event's data exactly as received.
 type ChatChunk struct {
@@ -608,18 +482,4 @@ type ChunkChoice struct {
 	FinishReason string                     `json:"finish_reason,omitempty"`
 	Logprobs     json.RawMessage            `json:"logprobs,omitempty"`
 	Extra        map[string]json.RawMessage `json:"-"`
-}
-
-type chunkChoiceJSON ChunkChoice
-
-var chunkChoiceFields = jsonFields[chunkChoiceJSON]()
-
-// MarshalJSON encodes the choice with the members of Extra inline.
-func (c ChunkChoice) MarshalJSON() ([]byte, error) {
-	return marshalExtra(chunkChoiceJSON(c), c.Extra, chunkChoiceFields)
-}
-
-// UnmarshalJSON decodes the choice, keeping undeclared members in Extra.
-func (c *ChunkChoice) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*chunkChoiceJSON)(c), &c.Extra, chunkChoiceFields)
 }

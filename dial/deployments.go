@@ -101,20 +101,6 @@ type Features struct {
 	Extra map[string]json.RawMessage `json:"-"`
 }
 
-type featuresJSON Features
-
-var featuresFields = jsonFields[featuresJSON]()
-
-// MarshalJSON encodes the flags with the members of Extra inline.
-func (f Features) MarshalJSON() ([]byte, error) {
-	return marshalExtra(featuresJSON(f), f.Extra, featuresFields)
-}
-
-// UnmarshalJSON decodes the flags, keeping undeclared members in Extra.
-func (f *Features) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*featuresJSON)(f), &f.Extra, featuresFields)
-}
-
 // Capabilities says what kind of model a deployment is.
 type Capabilities struct {
 	ScaleTypes     []string `json:"scale_types,omitzero"`

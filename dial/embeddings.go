@@ -30,20 +30,6 @@ type EmbeddingsRequest struct {
 	Extra        map[string]json.RawMessage `json:"-"`
 }
 
-type embeddingsRequestJSON EmbeddingsRequest
-
-var embeddingsRequestFields = jsonFields[embeddingsRequestJSON]()
-
-// MarshalJSON encodes the request with the members of Extra inline.
-func (r EmbeddingsRequest) MarshalJSON() ([]byte, error) {
-	return marshalExtra(embeddingsRequestJSON(r), r.Extra, embeddingsRequestFields)
-}
-
-// UnmarshalJSON decodes a request, keeping undeclared members in Extra.
-func (r *EmbeddingsRequest) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*embeddingsRequestJSON)(r), &r.Extra, embeddingsRequestFields)
-}
-
 // EmbeddingsResponse is the answer of an embeddings call. Raw holds the body as received.
 type EmbeddingsResponse struct {
 	Object string                     `json:"object"`

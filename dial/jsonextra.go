@@ -12,7 +12,10 @@ import (
 // The wire types of this package keep the members they do not declare in an Extra map, so a
 // value decoded from the server and encoded again loses nothing. The helpers below implement
 // that for any struct: decode the declared fields with encoding/json, then walk the object's
-// top-level members once and copy the undeclared ones.
+// top-level members once and copy the undeclared ones. wire_gen.go, written by gen_wire.go,
+// hooks the plain types into them; types with more to encode write their methods by hand.
+
+//go:generate go run gen_wire.go -o wire_gen.go
 
 // fieldSet is the set of JSON member names a struct type declares.
 type fieldSet map[string]struct{}
