@@ -214,18 +214,6 @@ type Tool struct {
 	Extra        map[string]json.RawMessage `json:"-"`
 }
 
-type toolJSON Tool
-
-var toolFields = jsonFields[toolJSON]()
-
-// MarshalJSON encodes the tool with the members of Extra inline.
-func (t Tool) MarshalJSON() ([]byte, error) { return marshalExtra(toolJSON(t), t.Extra, toolFields) }
-
-// UnmarshalJSON decodes the tool, keeping undeclared members in Extra.
-func (t *Tool) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*toolJSON)(t), &t.Extra, toolFields)
-}
-
 // FunctionDefinition declares a function tool. Parameters is its JSON Schema (any value that
 // encodes to one, such as a map or json.RawMessage).
 type FunctionDefinition struct {
@@ -288,18 +276,6 @@ type Stage struct {
 	Extra       map[string]json.RawMessage `json:"-"`
 }
 
-type stageJSON Stage
-
-var stageFields = jsonFields[stageJSON]()
-
-// MarshalJSON encodes the stage with the members of Extra inline.
-func (s Stage) MarshalJSON() ([]byte, error) { return marshalExtra(stageJSON(s), s.Extra, stageFields) }
-
-// UnmarshalJSON decodes the stage, keeping undeclared members in Extra.
-func (s *Stage) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*stageJSON)(s), &s.Extra, stageFields)
-}
-
 // Usage counts the tokens of a completion or embeddings call.
 type Usage struct {
 	PromptTokens            int                        `json:"prompt_tokens"`
@@ -308,18 +284,6 @@ type Usage struct {
 	PromptTokensDetails     *PromptTokensDetails       `json:"prompt_tokens_details,omitempty"`
 	CompletionTokensDetails *CompletionTokensDetails   `json:"completion_tokens_details,omitempty"`
 	Extra                   map[string]json.RawMessage `json:"-"`
-}
-
-type usageJSON Usage
-
-var usageFields = jsonFields[usageJSON]()
-
-// MarshalJSON encodes the usage with the members of Extra inline.
-func (u Usage) MarshalJSON() ([]byte, error) { return marshalExtra(usageJSON(u), u.Extra, usageFields) }
-
-// UnmarshalJSON decodes the usage, keeping undeclared members in Extra.
-func (u *Usage) UnmarshalJSON(b []byte) error {
-	return unmarshalExtra(b, (*usageJSON)(u), &u.Extra, usageFields)
 }
 
 // PromptTokensDetails splits prompt tokens by cache use.

@@ -20,7 +20,8 @@ import (
 // types are the types whose wire form is their fields plus the members of Extra, inline.
 var types = []string{
 	"Attachment", "ChatChoice", "ChatRequest", "ChunkChoice", "ContentPart", "CustomContent",
-	"CustomFields", "EmbeddingsRequest", "Features", "FunctionDefinition", "Statistics", "ToolCall",
+	"CustomFields", "EmbeddingsRequest", "Features", "FunctionDefinition", "Stage", "Statistics",
+	"Tool", "ToolCall", "Usage",
 }
 
 func main() {

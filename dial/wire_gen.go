@@ -152,6 +152,21 @@ func (v *FunctionDefinition) UnmarshalJSON(b []byte) error {
 	return unmarshalExtra(b, (*functionDefinitionJSON)(v), &v.Extra, functionDefinitionFields)
 }
 
+// stageJSON is Stage without its JSON methods, for the generic encoding.
+type stageJSON Stage
+
+var stageFields = jsonFields[stageJSON]()
+
+// MarshalJSON encodes the fields with the members of Extra inline.
+func (v Stage) MarshalJSON() ([]byte, error) {
+	return marshalExtra(stageJSON(v), v.Extra, stageFields)
+}
+
+// UnmarshalJSON decodes the fields, keeping undeclared members in Extra.
+func (v *Stage) UnmarshalJSON(b []byte) error {
+	return unmarshalExtra(b, (*stageJSON)(v), &v.Extra, stageFields)
+}
+
 // statisticsJSON is Statistics without its JSON methods, for the generic encoding.
 type statisticsJSON Statistics
 
@@ -167,6 +182,21 @@ func (v *Statistics) UnmarshalJSON(b []byte) error {
 	return unmarshalExtra(b, (*statisticsJSON)(v), &v.Extra, statisticsFields)
 }
 
+// toolJSON is Tool without its JSON methods, for the generic encoding.
+type toolJSON Tool
+
+var toolFields = jsonFields[toolJSON]()
+
+// MarshalJSON encodes the fields with the members of Extra inline.
+func (v Tool) MarshalJSON() ([]byte, error) {
+	return marshalExtra(toolJSON(v), v.Extra, toolFields)
+}
+
+// UnmarshalJSON decodes the fields, keeping undeclared members in Extra.
+func (v *Tool) UnmarshalJSON(b []byte) error {
+	return unmarshalExtra(b, (*toolJSON)(v), &v.Extra, toolFields)
+}
+
 // toolCallJSON is ToolCall without its JSON methods, for the generic encoding.
 type toolCallJSON ToolCall
 
@@ -180,4 +210,19 @@ func (v ToolCall) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes the fields, keeping undeclared members in Extra.
 func (v *ToolCall) UnmarshalJSON(b []byte) error {
 	return unmarshalExtra(b, (*toolCallJSON)(v), &v.Extra, toolCallFields)
+}
+
+// usageJSON is Usage without its JSON methods, for the generic encoding.
+type usageJSON Usage
+
+var usageFields = jsonFields[usageJSON]()
+
+// MarshalJSON encodes the fields with the members of Extra inline.
+func (v Usage) MarshalJSON() ([]byte, error) {
+	return marshalExtra(usageJSON(v), v.Extra, usageFields)
+}
+
+// UnmarshalJSON decodes the fields, keeping undeclared members in Extra.
+func (v *Usage) UnmarshalJSON(b []byte) error {
+	return unmarshalExtra(b, (*usageJSON)(v), &v.Extra, usageFields)
 }
