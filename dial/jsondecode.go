@@ -305,13 +305,9 @@ func plainLiteral(val []byte) bool {
 // are fn's to check. key aliases data (or a scratch copy for an escaped name) and val aliases
 // data: both are valid during the call only.
 func members(data []byte, fn func(key, val []byte) error) error {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return errMalformedObject
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return trailing(data, i+1)
+	i, done, err := openContainer(data, '{', '}')
+	if err != nil || done {
+		return err
 	}
 	for {
 		end := skipString(data, i)
@@ -349,6 +345,21 @@ func members(data []byte, fn func(key, val []byte) error) error {
 	}
 }
 
+// openContainer reads the start of the object or array data, opened by open and closed by
+// close: the index of its first member or element, or done when it is empty (with nothing
+// after it but space).
+func openContainer(data []byte, open, close byte) (first int, done bool, err error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != open {
+		return 0, false, errMalformedObject
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == close {
+		return 0, true, trailing(data, i+1)
+	}
+	return i, false, nil
+}
+
 // afterValue reads what follows a member or element that ends at end: a ',' and the index of
 // the next one, or close, which ends the object or array (done), with nothing after it but
 // space.
@@ -368,13 +379,9 @@ func afterValue(data []byte, end int, close byte) (next int, done bool, err erro
 // elements calls fn with each element of the JSON array data, in order, as members does for
 // an object's members.
 func elements(data []byte, fn func(elem []byte) error) error {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '[' {
-		return errMalformedObject
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == ']' {
-		return trailing(data, i+1)
+	i, done, err := openContainer(data, '[', ']')
+	if err != nil || done {
+		return err
 	}
 	for {
 		vend := skipValue(data, i)
