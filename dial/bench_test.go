@@ -110,6 +110,32 @@ func BenchmarkAccumulate(b *testing.B) {
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "chunks/s")
 }
 
+// BenchmarkChatMerge measures merging the JSON of chunks, as client:chat does for a script.
+func BenchmarkChatMerge(b *testing.B) {
+	chunks := make([]ChunkJSON, 1000)
+	for i := range chunks {
+		ch, err := decodeChunkJSON(fmt.Appendf(nil, `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m",`+
+			`"choices":[{"index":0,"delta":{"content":"word%d "},"finish_reason":null}]}`, i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		chunks[i] = ch
+	}
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		var m ChatMerge
+		for _, ch := range chunks {
+			if err := m.Add(ch); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "chunks/s")
+}
+
 const bigSize = 256 << 20
 
 // BenchmarkDownload256MiB downloads 256 MiB through [Client.DownloadFile] and reports the peak

@@ -32,11 +32,13 @@ var errNotObject = fmt.Errorf("chunk is not a JSON object")
 
 // finished reports whether a choice of the chunk has a non-empty finish_reason.
 func (c ChunkJSON) finished() bool {
-	if !bytes.Contains(c.Raw, []byte(`"finish_reason"`)) {
-		return false
-	}
+	return mayFinish(c.Raw) && hasFinishReason(c.Raw)
+}
+
+// hasFinishReason reports whether a choice of the chunk data has a non-empty finish_reason.
+func hasFinishReason(data []byte) bool {
 	found := false
-	_ = eachMember(c.Raw, func(key, val []byte) {
+	_ = eachMember(data, func(key, val []byte) {
 		if string(key) != "choices" {
 			return
 		}
@@ -50,6 +52,30 @@ func (c ChunkJSON) finished() bool {
 		})
 	})
 	return found
+}
+
+// finishName is the name of a choice's finish_reason member as it usually appears.
+var finishName = []byte(`"finish_reason"`)
+
+// mayFinish reports whether the chunk data may have a string finish_reason somewhere: false
+// when each finish_reason name in it is followed by something else (null, as in every
+// chunk but the last) and no name in it is written with \u escapes.
+func mayFinish(data []byte) bool {
+	if bytes.Contains(data, []byte(`\u`)) {
+		return true
+	}
+	for rest := data; ; {
+		k := bytes.Index(rest, finishName)
+		if k < 0 {
+			return false
+		}
+		rest = rest[k+len(finishName):]
+		if j := skipSpace(rest, 0); j < len(rest) && rest[j] == ':' {
+			if j = skipSpace(rest, j+1); j < len(rest) && rest[j] == '"' {
+				return true
+			}
+		}
+	}
 }
 
 // ChatMerge builds the complete response from the JSON of a stream's chunks, by the rule of

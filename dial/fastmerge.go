@@ -45,9 +45,9 @@ func (m *merger) fastMergeChat(tree map[string]any, data []byte) bool {
 	if len(tree) == 0 {
 		return false
 	}
-	m.overwrite = chatOverwrite
 	m.ops, m.scratch = m.ops[:0], m.scratch[:0]
-	ok := m.planObject(tree, data, planTop)
+	end := m.planObject(tree, data, skipSpace(data, 0), planTop)
+	ok := end >= 0 && skipSpace(data, end) == len(data)
 	if ok {
 		m.apply()
 	}
@@ -64,54 +64,117 @@ const (
 	planChoice                  // a choice: "delta" merges into "message"
 )
 
-// planObject plans the merge of the object data into dst.
-func (m *merger) planObject(dst map[string]any, data []byte, level planLevel) bool {
+// messageKey is where a choice's "delta" merges.
+var messageKey = []byte("message")
+
+// The planners read the value starting at data[i] (no space before it) in one pass and
+// return the index just past it, or -1 when the fast path does not take it.
+
+// planObject plans the merge of the object at data[i] into dst.
+func (m *merger) planObject(dst map[string]any, data []byte, i int, level planLevel) int {
+	i, more := openPlain(data, i, '{', '}')
+	if !more {
+		return i
+	}
 	var seen [16][]byte
-	n := 0
-	ok := true
-	err := members(data, func(key, val []byte) error {
-		if !ok || n == len(seen) || bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
-			ok = false
-			return nil
+	for n := 0; ; n++ {
+		key, end := plainKey(data, i)
+		if end < 0 || n == len(seen) {
+			return -1
 		}
 		for _, k := range seen[:n] {
 			if bytes.Equal(k, key) {
-				ok = false
-				return nil
+				return -1
 			}
 		}
 		seen[n] = key
-		n++
-		target := key
-		switch level {
-		case planTop:
-			if string(key) == "object" && len(val) > 0 && val[0] == '"' {
-				ok = m.checkString(val)
-				return nil
-			}
-		case planChoice:
-			switch string(key) {
-			case "message":
-				ok = false
-				return nil
-			case "delta":
-				target = []byte("message")
-			}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return -1
 		}
-		ok = m.planMember(dst, target, val, level, string(key) == "choices" && level == planTop)
-		return nil
-	})
-	return ok && err == nil
+		if i = skipSpace(data, i+1); i >= len(data) {
+			return -1
+		}
+		switch {
+		case level == planTop && string(key) == "object" && data[i] == '"':
+			i = m.checkString(data, i)
+		case level == planChoice && string(key) == "message":
+			return -1
+		case level == planChoice && string(key) == "delta":
+			i = m.planMember(dst, messageKey, data, i, level, false)
+		default:
+			i = m.planMember(dst, key, data, i, level, level == planTop && string(key) == "choices")
+		}
+		if i, more = nextPlain(data, i, '}'); !more {
+			return i
+		}
+	}
 }
 
-// planMember plans the merge of the member key: val into dst.
-func (m *merger) planMember(dst map[string]any, key, val []byte, level planLevel, choices bool) bool {
+// openPlain reads the opening of the object or array at data[i] and returns the index of
+// its first member or element (more), or the index just past it when it is empty, or -1.
+func openPlain(data []byte, i int, open, close byte) (int, bool) {
+	if i >= len(data) || data[i] != open {
+		return -1, false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == close {
+		return i + 1, false
+	}
+	return i, true
+}
+
+// nextPlain reads what follows a member or element that ends at end (-1: none): a ',' and
+// the index of the next one (more), or close and the index just past it, or -1.
+func nextPlain(data []byte, end int, close byte) (int, bool) {
+	if end < 0 {
+		return -1, false
+	}
+	i := skipSpace(data, end)
+	switch {
+	case i >= len(data):
+		return -1, false
+	case data[i] == ',':
+		return skipSpace(data, i+1), true
+	case data[i] == close:
+		return i + 1, false
+	}
+	return -1, false
+}
+
+// plainKey reads the member name at data[i]: the name and the index just past it, or -1 for
+// a name the fast path does not take (escaped, with control characters, invalid UTF-8).
+func plainKey(data []byte, i int) ([]byte, int) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, -1
+	}
+	ascii := true
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			key := data[i+1 : j]
+			if !ascii && !utf8.Valid(key) {
+				return nil, -1
+			}
+			return key, j + 1
+		case c < 0x20 || c == '\\':
+			return nil, -1
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return nil, -1
+}
+
+// planMember plans the merge of the member key, whose value is at data[i], into dst.
+func (m *merger) planMember(dst map[string]any, key, data []byte, i int, level planLevel, choices bool) int {
 	cur, has := dst[string(key)]
-	switch val[0] {
+	switch data[i] {
 	case '"':
 		start := len(m.scratch)
-		if !m.decodeString(val) {
-			return false
+		end := m.decodeString(data, i)
+		if end < 0 {
+			return -1
 		}
 		op := fastOp{obj: dst, key: key, start: start, end: len(m.scratch)}
 		switch b := cur.(type) {
@@ -119,105 +182,127 @@ func (m *merger) planMember(dst map[string]any, key, val []byte, level planLevel
 			op.kind = opNewString
 		case *strings.Builder:
 			op.b, op.kind = b, opAppend
-			if level == planTop || m.overwrite(string(key)) {
+			if level == planTop || chatOverwrite(string(key)) {
 				op.kind = opReplace
 			}
 		default:
-			return false
+			return -1
 		}
 		m.ops = append(m.ops, op)
-		return true
+		return end
 	case '{':
 		obj, isObj := cur.(map[string]any)
 		if !isObj {
-			return false
+			return -1
 		}
-		return m.planObject(obj, val, planNested)
+		return m.planObject(obj, data, i, planNested)
 	case '[':
 		arr, isArr := cur.([]any)
 		if !isArr {
-			return false
+			return -1
 		}
-		return m.planArray(arr, val, choices)
+		return m.planArray(arr, data, i, choices)
+	}
+	end := skipValue(data, i)
+	if end <= i {
+		return -1
+	}
+	val := data[i:end]
+	switch val[0] {
 	case 'n':
 		if string(val) != "null" {
-			return false
+			return -1
 		}
 		if !has {
 			m.ops = append(m.ops, fastOp{kind: opNull, obj: dst, key: key})
 		}
-		return true
+		return end
 	case 't', 'f':
 		if string(val) != "true" && string(val) != "false" {
-			return false
+			return -1
 		}
 		switch c := cur.(type) {
 		case nil:
 		case bool:
 			if c == (val[0] == 't') {
-				return true
+				return end
 			}
 		default:
-			return false
+			return -1
 		}
 		m.ops = append(m.ops, fastOp{kind: opBool, obj: dst, key: key, lit: val})
-		return true
+		return end
 	}
 	if !jsonscan.IsNumber(val) {
-		return false
+		return -1
 	}
 	switch c := cur.(type) {
 	case nil:
 	case json.Number:
 		if string(c) == string(val) {
-			return true
+			return end
 		}
 	default:
-		return false
+		return -1
 	}
 	m.ops = append(m.ops, fastOp{kind: opNumber, obj: dst, key: key, lit: val})
-	return true
+	return end
 }
 
-// planArray plans the merge of the array data into dst: only indexed elements whose slots
-// dst has already.
-func (m *merger) planArray(dst []any, data []byte, choices bool) bool {
+// planArray plans the merge of the array at data[i] into dst: only indexed elements whose
+// slots dst has already.
+func (m *merger) planArray(dst []any, data []byte, i int, choices bool) int {
 	for _, e := range dst {
 		obj, isObj := e.(map[string]any)
 		if !isObj {
-			return false
+			return -1
 		}
 		if _, has := obj["index"]; !has {
-			return false
+			return -1
 		}
 	}
-	ok := true
-	err := elements(data, func(elem []byte) error {
-		if !ok {
-			return nil
+	level := planNested
+	if choices {
+		level = planChoice
+	}
+	i, more := openPlain(data, i, '[', ']')
+	for more {
+		idx := elementIndex(data, i)
+		if idx < 0 || idx >= len(dst) {
+			return -1
 		}
-		idx, found := -1, false
-		_ = members(elem, func(key, val []byte) error {
-			if string(key) == "index" {
-				found = plainInteger(val) && len(val) <= 6
-				if found {
-					idx = atoiPlain(val)
-				}
+		i, more = nextPlain(data, m.planObject(dst[idx].(map[string]any), data, i, level), ']')
+	}
+	return i
+}
+
+// elementIndex returns the "index" member of the object at data[i] when it is a plain
+// integer of up to six digits, else -1. (A repeated or escaped name makes planObject refuse
+// the element.)
+func elementIndex(data []byte, i int) int {
+	i, more := openPlain(data, i, '{', '}')
+	for more {
+		key, end := plainKey(data, i)
+		if end < 0 {
+			return -1
+		}
+		if i = skipSpace(data, end); i >= len(data) || data[i] != ':' {
+			return -1
+		}
+		i = skipSpace(data, i+1)
+		vend := skipValue(data, i)
+		if vend <= i {
+			return -1
+		}
+		if string(key) == "index" {
+			if val := data[i:vend]; plainInteger(val) && len(val) <= 6 {
+				return atoiPlain(val)
 			}
-			return nil
-		})
-		if !found || idx < 0 || idx >= len(dst) {
-			ok = false
-			return nil
+			return -1
 		}
-		level := planNested
-		if choices {
-			level = planChoice
-		}
-		ok = m.planObject(dst[idx].(map[string]any), elem, level)
-		return nil
-	})
-	return ok && err == nil
+		i, more = nextPlain(data, vend, '}')
+	}
+	return -1
 }
 
 // atoiPlain converts a short plain integer literal.
@@ -232,23 +317,24 @@ func atoiPlain(val []byte) int {
 	return n
 }
 
-// checkString reports whether val is a string literal the fast path takes.
-func (m *merger) checkString(val []byte) bool {
+// checkString checks the string literal at data[i] as decodeString does, keeping nothing.
+func (m *merger) checkString(data []byte, i int) int {
 	start := len(m.scratch)
-	ok := m.decodeString(val)
+	end := m.decodeString(data, i)
 	m.scratch = m.scratch[:start]
-	return ok
+	return end
 }
 
-// decodeString appends the string literal val holds to the scratch buffer.
-func (m *merger) decodeString(val []byte) bool {
+// decodeString appends the string the literal at data[i] holds to the scratch buffer, when it
+// is valid UTF-8.
+func (m *merger) decodeString(data []byte, i int) int {
 	start := len(m.scratch)
-	b, ok := jsonscan.AppendString(m.scratch, val)
+	b, end, ok := jsonscan.ReadString(m.scratch, data, i)
 	if !ok || !utf8.Valid(b[start:]) {
-		return false
+		return -1
 	}
 	m.scratch = b
-	return true
+	return end
 }
 
 // apply makes the planned changes.

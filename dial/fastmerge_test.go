@@ -118,9 +118,25 @@ func TestChunkJSONFinished(t *testing.T) {
 		`{"choices":[{"index":0,"delta":{"content":"\"finish_reason\":\"stop\""}}]}`:    false,
 		`{"choices":[{"index":0,"delta":{"custom_content":{"finish_reason":"stop"}}}]}`: false,
 		`{"finish_reason":"stop","choices":[]}`:                                         false,
+		`{"choices":[{"index":0,"finish_reason" :  "stop"}]}`:                           true,
+		`{"choices":[{"index":0,"finish\u005freason":"stop"}]}`:                         true,
+		`{"choices":[{"index":0,"delta":{"content":"\u00e9"},"finish_reason":null}]}`:   false,
 	} {
 		c, err := decodeChunkJSON([]byte(chunk))
 		require.NoError(t, err)
 		assert.Equal(t, want, c.finished(), chunk)
 	}
+}
+
+// FuzzMayFinish checks that the quick look of mayFinish misses no chunk that has a
+// finish_reason.
+func FuzzMayFinish(f *testing.F) {
+	f.Add([]byte(`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`))
+	f.Add([]byte(`{"choices":[{"index":0,"finish\u005freason":"stop"}]}`))
+	f.Add([]byte(`{"choices":[{"index":0,"delta":{"content":"\"finish_reason\":\"x\""},"finish_reason":null}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if hasFinishReason(data) && !mayFinish(data) {
+			t.Fatalf("mayFinish misses the finish_reason of %q", data)
+		}
+	})
 }

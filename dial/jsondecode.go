@@ -315,10 +315,14 @@ func members(data []byte, fn func(key, val []byte) error) error {
 			return errMalformedObject
 		}
 		key := data[i+1 : end-1]
-		if bytes.ContainsFunc(key, func(r rune) bool { return r < 0x20 }) {
-			return errMalformedObject
+		escaped := false
+		for _, c := range key {
+			if c < 0x20 {
+				return errMalformedObject
+			}
+			escaped = escaped || c == '\\'
 		}
-		if bytes.IndexByte(key, '\\') >= 0 {
+		if escaped {
 			var s string
 			if err := json.Unmarshal(data[i:end], &s); err != nil {
 				return err

@@ -250,14 +250,28 @@ var commonKeys = func() map[string]string {
 // AppendString appends the string the JSON string literal lit holds to dst and reports
 // whether lit is one (the whole of it) in a form Scan decodes. It does not check UTF-8.
 func AppendString(dst, lit []byte) ([]byte, bool) {
-	b, end, ok := appendString(dst, lit, 0)
+	b, end, ok := ReadString(dst, lit, 0)
 	if !ok || end != len(lit) {
 		return dst, false
 	}
-	if b == nil {
-		return append(dst, lit[1:end-1]...), true
-	}
 	return b, true
+}
+
+// ReadString appends the string the JSON string literal starting at data[i] holds to dst and
+// returns the index just past the literal; ok is false when no literal in a form Scan
+// decodes starts there (and b is dst). It does not check UTF-8.
+func ReadString(dst, data []byte, i int) (b []byte, end int, ok bool) {
+	if i >= len(data) || data[i] != '"' {
+		return dst, 0, false
+	}
+	b, end, ok = appendString(dst, data, i)
+	switch {
+	case !ok:
+		return dst, 0, false
+	case b == nil:
+		return append(dst, data[i+1:end-1]...), end, true
+	}
+	return b, end, true
 }
 
 // appendString reads the string literal at data[i] (the opening quote) and returns the index
