@@ -167,6 +167,11 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 			return fail(fmt.Errorf("dial: %s %s: opening request body: %w", r.method, path, err))
 		}
 		req.Body = io.NopCloser(&activityReader{r: rd, idle: idle})
+		if br, ok := rd.(*bytes.Reader); ok && r.body.size <= smallBody {
+			// The transport writes a body it knows to be in memory with the headers, in one
+			// write; sending it takes no time worth watching.
+			req.Body = io.NopCloser(br)
+		}
 		req.ContentLength = r.body.size
 		if r.body.size == 0 {
 			req.Body = http.NoBody
@@ -286,6 +291,10 @@ func (c *Client) mapError(ctx, actx context.Context, method, path string, err er
 	}
 	return transportError(method, path, err)
 }
+
+// smallBody is the size up to which an in-memory request body is handed to the transport
+// as it is rather than watched by the idle timer.
+const smallBody = 64 << 10
 
 // activityReader resets the idle timer whenever the transport reads request body data.
 type activityReader struct {
