@@ -93,7 +93,12 @@ func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json
 // but not decoded into types. Errors are those of ChatStreamRaw, except that a chunk whose
 // members have unexpected types is not one.
 func (c *Client) ChatStreamJSON(ctx context.Context, deployment string, body json.RawMessage, opts ...CallOption) (*Stream[ChunkJSON], error) {
-	return openChatStream(ctx, c, deployment, body, opts, decodeChunkJSON, ChunkJSON.finished)
+	s, err := openChatStream(ctx, c, deployment, body, opts, chunkJSONDecoder(), ChunkJSON.finished)
+	if err != nil {
+		return nil, err
+	}
+	s.own = ChunkJSON.own
+	return s, nil
 }
 
 // openChatStream sends a streamed chat completion and reads its chunks with decode; finished

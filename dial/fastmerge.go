@@ -3,7 +3,6 @@ package dial
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/dialua/dialua/internal/jsonscan"
@@ -21,8 +20,8 @@ import (
 type fastOp struct {
 	kind  fastOpKind
 	obj   map[string]any
-	key   []byte
-	b     *strings.Builder
+	key   string // the member a new value takes
+	b     *mergedString
 	start int // the decoded string, in the merger's scratch, or the literal, in the chunk
 	end   int
 	lit   []byte
@@ -45,7 +44,6 @@ func (m *merger) fastMergeChat(tree map[string]any, data []byte) bool {
 	if len(tree) == 0 {
 		return false
 	}
-	m.overwrite = chatOverwrite
 	m.ops, m.scratch = m.ops[:0], m.scratch[:0]
 	ok := m.planObject(tree, data, planTop)
 	if ok {
@@ -113,13 +111,13 @@ func (m *merger) planMember(dst map[string]any, key, val []byte, level planLevel
 		if !m.decodeString(val) {
 			return false
 		}
-		op := fastOp{obj: dst, key: key, start: start, end: len(m.scratch)}
+		op := fastOp{start: start, end: len(m.scratch)}
 		switch b := cur.(type) {
 		case nil:
-			op.kind = opNewString
-		case *strings.Builder:
+			op.kind, op.obj, op.key = opNewString, dst, string(key)
+		case *mergedString:
 			op.b, op.kind = b, opAppend
-			if level == planTop || m.overwrite(string(key)) {
+			if level == planTop || chatOverwrite(string(key)) {
 				op.kind = opReplace
 			}
 		default:
@@ -144,7 +142,7 @@ func (m *merger) planMember(dst map[string]any, key, val []byte, level planLevel
 			return false
 		}
 		if !has {
-			m.ops = append(m.ops, fastOp{kind: opNull, obj: dst, key: key})
+			m.ops = append(m.ops, fastOp{kind: opNull, obj: dst, key: string(key)})
 		}
 		return true
 	case 't', 'f':
@@ -160,7 +158,7 @@ func (m *merger) planMember(dst map[string]any, key, val []byte, level planLevel
 		default:
 			return false
 		}
-		m.ops = append(m.ops, fastOp{kind: opBool, obj: dst, key: key, lit: val})
+		m.ops = append(m.ops, fastOp{kind: opBool, obj: dst, key: string(key), lit: val})
 		return true
 	}
 	if !jsonscan.IsNumber(val) {
@@ -175,7 +173,7 @@ func (m *merger) planMember(dst map[string]any, key, val []byte, level planLevel
 	default:
 		return false
 	}
-	m.ops = append(m.ops, fastOp{kind: opNumber, obj: dst, key: key, lit: val})
+	m.ops = append(m.ops, fastOp{kind: opNumber, obj: dst, key: string(key), lit: val})
 	return true
 }
 
@@ -264,13 +262,13 @@ func (m *merger) apply() {
 				op.b.Write(s)
 			}
 		case opNewString:
-			op.obj[string(op.key)] = newBuilder(string(s))
+			op.obj[op.key] = newBuilder(string(s))
 		case opNumber:
-			op.obj[string(op.key)] = json.Number(op.lit)
+			op.obj[op.key] = json.Number(op.lit)
 		case opBool:
-			op.obj[string(op.key)] = op.lit[0] == 't'
+			op.obj[op.key] = op.lit[0] == 't'
 		case opNull:
-			op.obj[string(op.key)] = nil
+			op.obj[op.key] = nil
 		}
 	}
 }
