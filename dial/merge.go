@@ -244,13 +244,16 @@ func kindOf(v any) string {
 
 // mergedString is a string of the tree, growing as chunks arrive. A short string grows as a
 // strings.Builder does; past textBlock bytes it grows by blocks of that size, which are never
-// copied while it grows, and String joins them once into a string of the exact length. A
-// long answer so costs twice its length at most, while it is joined, rather than leaving
-// behind the buffers a growing slice outgrows.
+// copied while it grows, and String joins them into a string of the exact length. A long
+// answer so costs twice its length at most, while it is joined, rather than leaving behind
+// the buffers a growing slice outgrows. Once joined, the string grows in its one buffer, as a
+// strings.Builder does, so that reading it again and again while it grows (a stream's
+// response so far) costs no more than it did before.
 type mergedString struct {
 	blocks   []string // full blocks
 	inBlocks int      // their length
 	cur      strings.Builder
+	joined   bool // String has joined the blocks: no more blocks
 }
 
 // textBlock is the size of a long string's blocks.
@@ -264,6 +267,9 @@ func newBuilder(s string) *mergedString {
 
 // room readies the current block for more text and returns how much of n bytes it takes.
 func (b *mergedString) room(n int) int {
+	if b.joined {
+		return n
+	}
 	if b.cur.Len() >= textBlock {
 		b.blocks = append(b.blocks, b.cur.String())
 		b.inBlocks += b.cur.Len()
@@ -296,7 +302,7 @@ func (b *mergedString) Len() int { return b.inBlocks + b.cur.Len() }
 
 // Reset empties the string.
 func (b *mergedString) Reset() {
-	b.blocks, b.inBlocks = nil, 0
+	b.blocks, b.inBlocks, b.joined = nil, 0, false
 	b.cur.Reset()
 }
 
@@ -304,6 +310,7 @@ func (b *mergedString) Reset() {
 // are joined, once, into a single buffer that further writes extend.
 func (b *mergedString) String() string {
 	if len(b.blocks) > 0 {
+		b.joined = true
 		last := b.cur.String()
 		b.cur.Reset()
 		b.cur.Grow(b.inBlocks + len(last))
