@@ -32,7 +32,7 @@ type fastOpKind uint8
 const (
 	opAppend    fastOpKind = iota // b grows by the string
 	opReplace                     // b becomes the string
-	opNewString                   // obj[key] becomes a builder holding the string
+	opNewString                   // obj[key] becomes a mergedString holding the string
 	opNumber                      // obj[key] becomes the number lit
 	opBool                        // obj[key] becomes the boolean lit
 	opNull                        // obj[key] appears, as null
@@ -262,7 +262,7 @@ func (m *merger) apply() {
 				op.b.Write(s)
 			}
 		case opNewString:
-			op.obj[op.key] = newBuilder(string(s))
+			op.obj[op.key] = newMergedString(string(s))
 		case opNumber:
 			op.obj[op.key] = json.Number(op.lit)
 		case opBool:

@@ -259,7 +259,7 @@ type mergedString struct {
 // textBlock is the size of a long string's blocks.
 const textBlock = 64 << 10
 
-func newBuilder(s string) *mergedString {
+func newMergedString(s string) *mergedString {
 	b := &mergedString{}
 	b.WriteString(s)
 	return b
@@ -306,8 +306,8 @@ func (b *mergedString) Reset() {
 	b.cur.Reset()
 }
 
-// String returns the string, which shares the builder's memory: the blocks of a long string
-// are joined, once, into a single buffer that further writes extend.
+// String returns the string, which shares b's memory: the blocks of a long string are
+// joined, once, into a single buffer that further writes extend.
 func (b *mergedString) String() string {
 	if len(b.blocks) > 0 {
 		b.joined = true
@@ -323,11 +323,12 @@ func (b *mergedString) String() string {
 	return b.cur.String()
 }
 
-// adopt converts a freshly decoded value into tree form, in place: strings become builders.
+// adopt converts a freshly decoded value into tree form, in place: strings become
+// mergedStrings.
 func adopt(v any) any {
 	switch t := v.(type) {
 	case string:
-		return newBuilder(t)
+		return newMergedString(t)
 	case map[string]any:
 		for k, e := range t {
 			t[k] = adopt(e)
@@ -341,11 +342,11 @@ func adopt(v any) any {
 }
 
 // replaceString sets obj[key] to the string s, unless obj[key] holds a value of another
-// kind; it reports whether it did. A builder holding s already is kept as it is.
+// kind; it reports whether it did. A mergedString holding s already is kept as it is.
 func replaceString(obj map[string]any, key, s string) bool {
 	switch b := obj[key].(type) {
 	case nil:
-		obj[key] = newBuilder(s)
+		obj[key] = newMergedString(s)
 	case *mergedString:
 		if b.String() != s {
 			b.Reset()
