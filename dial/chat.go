@@ -91,9 +91,15 @@ func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json
 // ChatStreamJSON is [Client.ChatStreamRaw] for callers that decode the chunks themselves
 // (into Lua tables, say): each chunk is its JSON as received, parsed once, for [ChatMerge],
 // but not decoded into types. Errors are those of ChatStreamRaw, except that a chunk whose
-// members have unexpected types is not one.
+// members have unexpected types is not one. A caller that merges the chunks without keeping
+// them uses [ChatMerge.AddCurrent], which spares the copy of each chunk that Current makes.
 func (c *Client) ChatStreamJSON(ctx context.Context, deployment string, body json.RawMessage, opts ...CallOption) (*Stream[ChunkJSON], error) {
-	return openChatStream(ctx, c, deployment, body, opts, decodeChunkJSON, ChunkJSON.finished)
+	s, err := openChatStream(ctx, c, deployment, body, opts, chunkJSONDecoder(), ChunkJSON.finished)
+	if err != nil {
+		return nil, err
+	}
+	s.own = ChunkJSON.own
+	return s, nil
 }
 
 // openChatStream sends a streamed chat completion and reads its chunks with decode; finished

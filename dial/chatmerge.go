@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/dialua/dialua/internal/jsonscan"
 )
@@ -15,8 +14,8 @@ type ChunkJSON struct {
 	Raw json.RawMessage
 }
 
-// decodeChunkJSON checks a chunk, which must be a JSON object; the error of invalid JSON is
-// encoding/json's.
+// decodeChunkJSON checks a chunk, which must be a JSON object, and returns it sharing data's
+// memory; the error of invalid JSON is encoding/json's.
 func decodeChunkJSON(data []byte) (ChunkJSON, error) {
 	if !jsonscan.Valid(data) && !json.Valid(data) {
 		_, err := decodeTree(data)
@@ -25,8 +24,28 @@ func decodeChunkJSON(data []byte) (ChunkJSON, error) {
 	if data[skipSpace(data, 0)] != '{' {
 		return ChunkJSON{}, errNotObject
 	}
-	return ChunkJSON{Raw: bytes.Clone(data)}, nil
+	return ChunkJSON{Raw: data}, nil
 }
+
+// chunkJSONDecoder returns the chunk decoder of a [Client.ChatStreamJSON] stream. A chunk's
+// bytes are copied into a buffer the decoder reuses for every chunk, so that reading an
+// event that is no chunk ([DONE], an error) leaves the current chunk as it was: Current makes
+// the chunk it returns a copy of its own (see [ChunkJSON.own]), while [ChatMerge.AddCurrent]
+// merges the chunk from that buffer, and a stream that is only merged allocates nothing per
+// chunk.
+func chunkJSONDecoder() func([]byte) (ChunkJSON, error) {
+	var buf []byte
+	return func(data []byte) (ChunkJSON, error) {
+		if _, err := decodeChunkJSON(data); err != nil {
+			return ChunkJSON{}, err
+		}
+		buf = append(buf[:0], data...)
+		return ChunkJSON{Raw: buf}, nil
+	}
+}
+
+// own returns the chunk with bytes of its own.
+func (c ChunkJSON) own() ChunkJSON { return ChunkJSON{Raw: bytes.Clone(c.Raw)} }
 
 var errNotObject = fmt.Errorf("chunk is not a JSON object")
 
@@ -95,6 +114,12 @@ func (m *ChatMerge) Add(c ChunkJSON) error {
 	return m.merger.mergeChatJSON(m.tree, c.Raw)
 }
 
+// AddCurrent merges the chunk s has moved to, as Add(s.Current()) does, but without the copy
+// of the chunk that Current makes: for a caller that merges the chunks and keeps none of them.
+func (m *ChatMerge) AddCurrent(s *Stream[ChunkJSON]) error {
+	return m.Add(s.cur)
+}
+
 // JSON returns the merged response, as [ChatResponse.JSON] does for an accumulated response;
 // before the first chunk, the encoding of an empty ChatResponse.
 func (m *ChatMerge) JSON() (json.RawMessage, error) {
@@ -119,7 +144,7 @@ func (m *ChatMerge) Value() any {
 // [treeEncoder.value] for the flags).
 func treeValue(v any, dropIndex, keepElemIndex, top bool) any {
 	switch t := v.(type) {
-	case *strings.Builder:
+	case *mergedString:
 		return t.String()
 	case []any:
 		out := make([]any, len(t))

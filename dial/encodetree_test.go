@@ -24,7 +24,7 @@ func TestEncodeTreeLongStrings(t *testing.T) {
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)
 		_ = enc.Encode(map[string]string{"s": s})
-		got := encodeTree(map[string]any{"s": newBuilder(s)}, false)
+		got := encodeTree(map[string]any{"s": newMergedString(s)}, false)
 		assert.Equal(t, strings.TrimSuffix(want.String(), "\n"), string(got), "length %d", len(s))
 	}
 }

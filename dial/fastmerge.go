@@ -3,7 +3,6 @@ package dial
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/dialua/dialua/internal/jsonscan"
@@ -21,8 +20,8 @@ import (
 type fastOp struct {
 	kind  fastOpKind
 	obj   map[string]any
-	key   []byte
-	b     *strings.Builder
+	key   string // the member a new value takes
+	b     *mergedString
 	start int // the decoded string, in the merger's scratch, or the literal, in the chunk
 	end   int
 	lit   []byte
@@ -33,7 +32,7 @@ type fastOpKind uint8
 const (
 	opAppend    fastOpKind = iota // b grows by the string
 	opReplace                     // b becomes the string
-	opNewString                   // obj[key] becomes a builder holding the string
+	opNewString                   // obj[key] becomes a mergedString holding the string
 	opNumber                      // obj[key] becomes the number lit
 	opBool                        // obj[key] becomes the boolean lit
 	opNull                        // obj[key] appears, as null
@@ -176,11 +175,11 @@ func (m *merger) planMember(dst map[string]any, key, data []byte, i int, level p
 		if end < 0 {
 			return -1
 		}
-		op := fastOp{obj: dst, key: key, start: start, end: len(m.scratch)}
+		op := fastOp{start: start, end: len(m.scratch)}
 		switch b := cur.(type) {
 		case nil:
-			op.kind = opNewString
-		case *strings.Builder:
+			op.kind, op.obj, op.key = opNewString, dst, string(key)
+		case *mergedString:
 			op.b, op.kind = b, opAppend
 			if level == planTop || chatOverwrite(string(key)) {
 				op.kind = opReplace
@@ -214,7 +213,7 @@ func (m *merger) planMember(dst map[string]any, key, data []byte, i int, level p
 			return -1
 		}
 		if !has {
-			m.ops = append(m.ops, fastOp{kind: opNull, obj: dst, key: key})
+			m.ops = append(m.ops, fastOp{kind: opNull, obj: dst, key: string(key)})
 		}
 		return end
 	case 't', 'f':
@@ -230,7 +229,7 @@ func (m *merger) planMember(dst map[string]any, key, data []byte, i int, level p
 		default:
 			return -1
 		}
-		m.ops = append(m.ops, fastOp{kind: opBool, obj: dst, key: key, lit: val})
+		m.ops = append(m.ops, fastOp{kind: opBool, obj: dst, key: string(key), lit: val})
 		return end
 	}
 	if !jsonscan.IsNumber(val) {
@@ -245,7 +244,7 @@ func (m *merger) planMember(dst map[string]any, key, data []byte, i int, level p
 	default:
 		return -1
 	}
-	m.ops = append(m.ops, fastOp{kind: opNumber, obj: dst, key: key, lit: val})
+	m.ops = append(m.ops, fastOp{kind: opNumber, obj: dst, key: string(key), lit: val})
 	return end
 }
 
@@ -350,13 +349,13 @@ func (m *merger) apply() {
 				op.b.Write(s)
 			}
 		case opNewString:
-			op.obj[string(op.key)] = newBuilder(string(s))
+			op.obj[op.key] = newMergedString(string(s))
 		case opNumber:
-			op.obj[string(op.key)] = json.Number(op.lit)
+			op.obj[op.key] = json.Number(op.lit)
 		case opBool:
-			op.obj[string(op.key)] = op.lit[0] == 't'
+			op.obj[op.key] = op.lit[0] == 't'
 		case opNull:
-			op.obj[string(op.key)] = nil
+			op.obj[op.key] = nil
 		}
 	}
 }

@@ -2,12 +2,19 @@ package dial
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dialua/dialua/emulator"
+	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
 // mergeGeneral merges chunks by the general rule only (no fast path).
@@ -139,4 +146,74 @@ func FuzzMayFinish(f *testing.F) {
 			t.Fatalf("mayFinish misses the finish_reason of %q", data)
 		}
 	})
+}
+
+// TestChatStreamJSONChunks reads a long answer with ChatStreamJSON, merging every chunk with
+// AddCurrent and keeping what Current returns: the kept chunks stay intact while the stream
+// reuses its buffer (the last one also after the end), and the merge, whose answer spans
+// several of the merge's blocks, equals the merge of the kept chunks and the typed stream's
+// accumulated answer.
+func TestChatStreamJSONChunks(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(
+		emulator.Deployment{ID: "long", Reply: "héllo wörld, ", Chunks: 20000, ChunkSize: 13}))
+	c, _ := newTestClient(t, srv)
+	s, err := c.ChatStreamJSON(t.Context(), "long", json.RawMessage(`{"messages":[{"role":"user","content":"go"}]}`))
+	require.NoError(t, err)
+	defer s.Close()
+	var merged, again ChatMerge
+	var kept []ChunkJSON
+	for s.Next() {
+		require.NoError(t, merged.AddCurrent(s))
+		kept = append(kept, s.Current())
+	}
+	require.NoError(t, s.Err())
+	assert.Equal(t, kept[len(kept)-1], s.Current(), "the last chunk outlives the end of the stream")
+	for _, ch := range kept {
+		require.NoError(t, again.Add(ch))
+	}
+	got, err := merged.JSON()
+	require.NoError(t, err)
+	want, err := again.JSON()
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got))
+
+	typed, err := c.ChatStream(t.Context(), "long", userMsg("go"))
+	require.NoError(t, err)
+	defer typed.Close()
+	var r ChatResponse
+	for typed.Next() {
+		require.NoError(t, r.Accumulate(typed.Current()))
+	}
+	require.NoError(t, typed.Err())
+	assert.Greater(t, len(r.Text()), 3*textBlock)
+	assert.Equal(t, r.Text(), answer(t, got))
+}
+
+// TestAddCurrentAllocations checks that a stream that is only merged allocates nothing per
+// chunk: the chunks are neither copied nor decoded into values, and the answer grows in
+// blocks.
+func TestAddCurrentAllocations(t *testing.T) {
+	const chunks = 4000
+	var sse strings.Builder
+	sse.WriteString("data: {\"id\":\"a\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n")
+	for range chunks {
+		sse.WriteString("data: {\"id\":\"a\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"0123456789\"},\"finish_reason\":null}]}\n\n")
+	}
+	sse.WriteString("data: {\"id\":\"a\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	allocs := testing.AllocsPerRun(3, func() {
+		s := newStream(io.NopCloser(strings.NewReader(sse.String())), 1<<20, http.MethodPost, "/x", nil,
+			chunkJSONDecoder(), ChunkJSON.finished)
+		s.own = ChunkJSON.own
+		var acc ChatMerge
+		for s.Next() {
+			if err := acc.AddCurrent(s); err != nil {
+				panic(err)
+			}
+		}
+		if acc.Value() == nil || s.Err() != nil {
+			panic("no merge")
+		}
+	})
+	assert.Less(t, allocs/chunks, 0.1, "%.0f allocations for %d chunks", allocs, chunks)
 }

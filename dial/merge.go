@@ -24,7 +24,7 @@ import (
 //   - values of different kinds (a string and a number, say) are an error;
 //   - in the result, "index" is removed from objects that are array elements.
 //
-// The merge works on a tree of Go values: nil, bool, json.Number, *strings.Builder (strings,
+// The merge works on a tree of Go values: nil, bool, json.Number, *mergedString (strings,
 // so that concatenation is amortised O(1)), map[string]any and []any.
 
 // maxMergeIndex bounds the "index" of an array element, so a hostile chunk cannot make the
@@ -125,7 +125,7 @@ func (m *merger) merge(dst, src any) (any, error) {
 		}
 		return d, nil
 	case string:
-		d, ok := dst.(*strings.Builder)
+		d, ok := dst.(*mergedString)
 		if !ok {
 			return nil, m.mergeError("a string into %s", kindOf(dst))
 		}
@@ -230,7 +230,7 @@ func kindOf(v any) string {
 	switch v.(type) {
 	case map[string]any:
 		return "an object"
-	case *strings.Builder, string:
+	case *mergedString, string:
 		return "a string"
 	case json.Number:
 		return "a number"
@@ -242,17 +242,93 @@ func kindOf(v any) string {
 	return "null"
 }
 
-func newBuilder(s string) *strings.Builder {
-	b := &strings.Builder{}
+// mergedString is a string of the tree, growing as chunks arrive. A short string grows as a
+// strings.Builder does; past textBlock bytes it grows by blocks of that size, which are never
+// copied while it grows, and String joins them into a string of the exact length. A long
+// answer so costs twice its length at most, while it is joined, rather than leaving behind
+// the buffers a growing slice outgrows. Once joined, the string grows in its one buffer, as a
+// strings.Builder does, so that reading it again and again while it grows (a stream's
+// response so far) costs no more than it did before.
+type mergedString struct {
+	blocks   []string // full blocks
+	inBlocks int      // their length
+	cur      strings.Builder
+	joined   bool // String has joined the blocks: no more blocks
+}
+
+// textBlock is the size of a long string's blocks.
+const textBlock = 64 << 10
+
+func newMergedString(s string) *mergedString {
+	b := &mergedString{}
 	b.WriteString(s)
 	return b
 }
 
-// adopt converts a freshly decoded value into tree form, in place: strings become builders.
+// room readies the current block for more text and returns how much of n bytes it takes.
+func (b *mergedString) room(n int) int {
+	if b.joined {
+		return n
+	}
+	if b.cur.Len() >= textBlock {
+		b.blocks = append(b.blocks, b.cur.String())
+		b.inBlocks += b.cur.Len()
+		b.cur.Reset()
+		b.cur.Grow(textBlock)
+	}
+	return min(n, textBlock-b.cur.Len())
+}
+
+// WriteString appends s.
+func (b *mergedString) WriteString(s string) {
+	for len(s) > 0 {
+		n := b.room(len(s))
+		b.cur.WriteString(s[:n])
+		s = s[n:]
+	}
+}
+
+// Write appends p.
+func (b *mergedString) Write(p []byte) {
+	for len(p) > 0 {
+		n := b.room(len(p))
+		b.cur.Write(p[:n])
+		p = p[n:]
+	}
+}
+
+// Len returns the length of the string.
+func (b *mergedString) Len() int { return b.inBlocks + b.cur.Len() }
+
+// Reset empties the string.
+func (b *mergedString) Reset() {
+	b.blocks, b.inBlocks, b.joined = nil, 0, false
+	b.cur.Reset()
+}
+
+// String returns the string, which shares b's memory: the blocks of a long string are
+// joined, once, into a single buffer that further writes extend.
+func (b *mergedString) String() string {
+	if len(b.blocks) > 0 {
+		b.joined = true
+		last := b.cur.String()
+		b.cur.Reset()
+		b.cur.Grow(b.inBlocks + len(last))
+		for _, s := range b.blocks {
+			b.cur.WriteString(s)
+		}
+		b.cur.WriteString(last)
+		b.blocks, b.inBlocks = nil, 0
+	}
+	return b.cur.String()
+}
+
+// adopt converts a freshly decoded value into tree form, in place: strings become
+// mergedStrings.
 func adopt(v any) any {
 	switch t := v.(type) {
 	case string:
-		return newBuilder(t)
+		return newMergedString(t)
 	case map[string]any:
 		for k, e := range t {
 			t[k] = adopt(e)
@@ -266,12 +342,12 @@ func adopt(v any) any {
 }
 
 // replaceString sets obj[key] to the string s, unless obj[key] holds a value of another
-// kind; it reports whether it did. A builder holding s already is kept as it is.
+// kind; it reports whether it did. A mergedString holding s already is kept as it is.
 func replaceString(obj map[string]any, key, s string) bool {
 	switch b := obj[key].(type) {
 	case nil:
-		obj[key] = newBuilder(s)
-	case *strings.Builder:
+		obj[key] = newMergedString(s)
+	case *mergedString:
 		if b.String() != s {
 			b.Reset()
 			b.WriteString(s)
@@ -340,7 +416,7 @@ func (e *treeEncoder) value(v any, dropIndex, keepElemIndex, top bool) {
 		e.buf.WriteString(strconv.FormatBool(t))
 	case json.Number:
 		e.buf.WriteString(string(t))
-	case *strings.Builder:
+	case *mergedString:
 		e.string(t.String())
 	case string:
 		e.string(t)
@@ -377,7 +453,7 @@ func (e *treeEncoder) value(v any, dropIndex, keepElemIndex, top bool) {
 // escape), so that a long answer is encoded without the buffer growing.
 func treeSize(v any) int {
 	switch t := v.(type) {
-	case *strings.Builder:
+	case *mergedString:
 		return t.Len() + 2
 	case string:
 		return len(t) + 2

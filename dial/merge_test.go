@@ -264,3 +264,45 @@ func TestAccumulateErrors(t *testing.T) {
 	require.NoError(t, built.Accumulate(ChatChunk{ID: "x", Choices: []ChunkChoice{{Delta: Message{Content: "hi"}}}}))
 	assert.Equal(t, "hi", built.Text())
 }
+
+// TestMergedString grows a string past several blocks, in pieces of many sizes written both
+// ways, and checks its length and text all along: strings it returned stay as they were while
+// it grows on, reading it while it grows is cheap, and Reset empties it.
+func TestMergedString(t *testing.T) {
+	var b mergedString
+	var want strings.Builder
+	var returned []string
+	for i, n := range []int{0, 1, 7, textBlock - 9, 3, 5, 2*textBlock + 11, 1, textBlock, 100} {
+		piece := strings.Repeat(string(rune('a'+i)), n)
+		if i%2 == 0 {
+			b.WriteString(piece)
+		} else {
+			b.Write([]byte(piece))
+		}
+		want.WriteString(piece)
+		require.Equal(t, want.Len(), b.Len(), "after piece %d", i)
+		if i%3 == 0 {
+			returned = append(returned, b.String())
+			require.Equal(t, want.String(), returned[len(returned)-1], "after piece %d", i)
+		}
+	}
+	assert.Equal(t, want.String(), b.String())
+	assert.Equal(t, b.String(), b.String())
+	// Once joined, the string grows in place: reading it after each write costs nothing more.
+	allocs := testing.AllocsPerRun(1000, func() {
+		b.WriteString("z")
+		_ = b.String()
+	})
+	assert.Less(t, allocs, 0.1)
+	want.WriteString(strings.Repeat("z", 1001)) // AllocsPerRun's warm-up run, then 1000
+	assert.Equal(t, want.String(), b.String())
+	for i, s := range returned {
+		assert.True(t, strings.HasPrefix(want.String(), s) && (i == 0 || len(s) > len(returned[i-1])),
+			"string %d changed", i)
+	}
+	b.Reset()
+	assert.Equal(t, 0, b.Len())
+	assert.Equal(t, "", b.String())
+	b.WriteString("again")
+	assert.Equal(t, "again", b.String())
+}

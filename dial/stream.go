@@ -39,6 +39,8 @@ type Stream[T any] struct {
 	secrets  *Secrets // masked in an error event
 
 	cur      T
+	own      func(T) T // when not nil, copies cur for Current, as decode's values share a buffer
+	owned    bool      // cur is own's copy
 	err      error
 	done     bool // no more events: [DONE], error, EOF or Close
 	ended    bool // ended normally
@@ -124,7 +126,7 @@ func (s *Stream[T]) Next() bool {
 			s.fail(parseError(s.method, s.path, err))
 			return false
 		}
-		s.cur = v
+		s.cur, s.owned = v, false
 		s.events++
 		if s.finished != nil && s.finished(v) {
 			s.sawFinal = true
@@ -135,7 +137,12 @@ func (s *Stream[T]) Next() bool {
 
 // Current returns the value of the event Next moved to. It is the zero T before the first
 // call of Next.
-func (s *Stream[T]) Current() T { return s.cur }
+func (s *Stream[T]) Current() T {
+	if s.own != nil && !s.owned {
+		s.cur, s.owned = s.own(s.cur), true
+	}
+	return s.cur
+}
 
 // Err returns the error that ended the stream, or nil when it ended normally or is still
 // going. After Close it returns nil, unless an error had ended the stream before.

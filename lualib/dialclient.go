@@ -302,14 +302,13 @@ func (c *clientHandle) chatStream(L *lua.LState, call chatCall) int {
 	defer s.Close()
 	var acc dial.ChatMerge
 	for s.Next() {
-		chunk := s.Current()
-		if err := acc.Add(chunk); err != nil {
+		if err := acc.AddCurrent(s); err != nil {
 			return c.m.fail(L, err)
 		}
 		if call.onChunk == nil {
 			continue
 		}
-		v, err := luabridge.FromJSON(L, chunk.Raw)
+		v, err := luabridge.FromJSON(L, s.Current().Raw)
 		if err != nil {
 			return c.m.fail(L, errors.Join(dial.ErrParse, err))
 		}
