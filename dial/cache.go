@@ -164,7 +164,7 @@ func (c *Client) cachedCall(ctx context.Context, r *request, deployment string, 
 		return data, nil
 	}
 	data, _, err := c.call(ctx, r)
-	if err == nil && json.Valid(data) {
+	if err == nil && validJSON(data) {
 		cache.put(key, data)
 	}
 	return data, err

@@ -40,7 +40,7 @@ func (c *Client) ChatRaw(ctx context.Context, deployment string, body json.RawMe
 	if err != nil {
 		return nil, err
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return nil, parseError(r.method, c.base.Path+r.path, errNotJSON)
 	}
 	return data, nil
@@ -254,11 +254,13 @@ func setStream(body []byte, stream bool) ([]byte, error) {
 		val = []byte("true")
 	}
 	has := false
-	_ = eachMember(body, func(key, _ []byte) {
-		if string(key) == "stream" {
-			has = true
-		}
-	})
+	if mayName(body, "stream") {
+		_ = eachMember(body, func(key, _ []byte) {
+			if string(key) == "stream" {
+				has = true
+			}
+		})
+	}
 	if has {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(body, &m); err != nil {
@@ -281,5 +283,5 @@ func setStream(body []byte, stream bool) ([]byte, error) {
 // isJSONObject reports whether b is a valid JSON object.
 func isJSONObject(b []byte) bool {
 	b = bytes.TrimSpace(b)
-	return len(b) >= 2 && b[0] == '{' && json.Valid(b)
+	return len(b) >= 2 && b[0] == '{' && validJSON(b)
 }

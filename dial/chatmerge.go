@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-
-	"github.com/dialua/dialua/internal/jsonscan"
 )
 
 // ChunkJSON is one chunk of a stream opened with [Client.ChatStreamJSON]: Raw is the event's
@@ -17,7 +15,7 @@ type ChunkJSON struct {
 // decodeChunkJSON checks a chunk, which must be a JSON object, and returns it sharing data's
 // memory; the error of invalid JSON is encoding/json's.
 func decodeChunkJSON(data []byte) (ChunkJSON, error) {
-	if !jsonscan.Valid(data) && !json.Valid(data) {
+	if !validJSON(data) {
 		_, err := decodeTree(data)
 		return ChunkJSON{}, err
 	}

@@ -721,3 +721,26 @@ func TestLoggerHasNoSecrets(t *testing.T) {
 	assert.Contains(t, out, "attempt=1")
 	assert.NotContains(t, out, srv.Key)
 }
+
+// TestSetStream checks the stream member of a raw request body, however it is spelt.
+func TestSetStream(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string]string{
+		`{}`:                                     `{"stream":false}`,
+		` {"a":1} `:                              `{"a":1,"stream":false}`,
+		`{"a":"stream me"}`:                      `{"a":"stream me","stream":false}`,
+		`{"stream":true,"a":1}`:                  `{"a":1,"stream":false}`,
+		`{"str\u0065am":true}`:                   `{"stream":false}`,
+		`{"a":{"stream":true}}`:                  `{"a":{"stream":true},"stream":false}`,
+		`{"a":"\u00e9","b":{"stream":true}}`:     `{"a":"\u00e9","b":{"stream":true},"stream":false}`,
+		`{"messages":[{"content":"streaming"}]}`: `{"messages":[{"content":"streaming"}],"stream":false}`,
+	} {
+		got, err := setStream([]byte(body), false)
+		require.NoError(t, err, body)
+		assert.JSONEq(t, want, string(got), body)
+	}
+	for _, body := range []string{`[1]`, `{"a":}`, ``, `"stream"`} {
+		_, err := setStream([]byte(body), true)
+		assert.Error(t, err, body)
+	}
+}

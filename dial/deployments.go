@@ -266,7 +266,7 @@ func (c *Client) DeploymentConfiguration(ctx context.Context, id string, opts ..
 	if len(data) == 0 {
 		return nil, nil
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return nil, parseError(r.method, c.base.Path+r.path, errNotJSON)
 	}
 	return data, nil

@@ -145,7 +145,7 @@ func (c *Client) EmbeddingsRaw(ctx context.Context, deployment string, body json
 	if err != nil {
 		return nil, err
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return nil, parseError(r.method, c.base.Path+r.path, errNotJSON)
 	}
 	return data, nil

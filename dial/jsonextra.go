@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/dialua/dialua/internal/jsonscan"
 )
 
 // The wire types of this package keep the members they do not declare in an Extra map, so a
@@ -197,6 +199,18 @@ func eachMember(data []byte, fn func(key, val []byte)) error {
 }
 
 var errMalformedObject = fmt.Errorf("dial: malformed JSON object")
+
+// mayName reports whether the JSON text data may have a member called name (written plainly
+// or with \u escapes): a quick look that spares a walk of data when it cannot.
+func mayName(data []byte, name string) bool {
+	return bytes.Contains(data, []byte(name)) || bytes.Contains(data, []byte(`\u`))
+}
+
+// validJSON is json.Valid, mostly by the faster scanner (which refuses some valid JSON that
+// encoding/json then accepts).
+func validJSON(data []byte) bool {
+	return jsonscan.Valid(data) || json.Valid(data)
+}
 
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {

@@ -75,7 +75,7 @@ func (c *Client) Do(ctx context.Context, req RawRequest, opts ...CallOption) (*R
 // "v1/user/info", optionally with a query. body, when not nil, must be JSON and is sent as
 // application/json. An empty response body returns nil.
 func (c *Client) DoJSON(ctx context.Context, method, path string, body json.RawMessage, opts ...CallOption) (json.RawMessage, error) {
-	if body != nil && !json.Valid(body) {
+	if body != nil && !validJSON(body) {
 		return nil, invalidURL(path, "request body is not valid JSON")
 	}
 	resp, err := c.Do(ctx, RawRequest{Method: method, Path: path, Body: body}, opts...)

@@ -40,7 +40,7 @@ func (c *Client) getRaw(ctx context.Context, method, path string, body json.RawM
 	if err != nil {
 		return nil, err
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return nil, parseError(method, c.base.Path+path, errNotJSON)
 	}
 	return data, nil

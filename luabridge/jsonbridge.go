@@ -220,12 +220,23 @@ func arrayIndex(k lua.LValue) (int, bool) {
 // tableLayout decides how t converts. An unmarked table is an array when its keys are exactly
 // 1..n (n ≥ 1), an object when all keys are strings (or when empty), and an error otherwise. A
 // table marked as an array may have holes (they become null) but only positive integer keys; a
-// table marked as an object may have string and number keys.
-func tableLayout(t *lua.LTable) (layout, error) {
-	sh := shapeOf(t)
+// table marked as an object may have string and number keys. With omit, t is taken as
+// unmarked and without the string keys omit reports.
+func tableLayout(t *lua.LTable, omit func(key string) bool) (layout, error) {
+	sh := shapeAuto
+	if omit == nil {
+		sh = shapeOf(t)
+	}
+	omitted := func(k lua.LValue) bool {
+		s, ok := k.(lua.LString)
+		return ok && omit != nil && omit(string(s))
+	}
 	count, maxIdx := 0, 0
 	var firstOther, firstNonString lua.LValue
 	t.ForEach(func(k, _ lua.LValue) {
+		if omitted(k) {
+			return
+		}
 		count++
 		if i, ok := arrayIndex(k); ok {
 			maxIdx = max(maxIdx, i)
@@ -262,6 +273,9 @@ func tableLayout(t *lua.LTable) (layout, error) {
 	lay := layout{members: make([]member, 0, count)}
 	var keyErr error
 	t.ForEach(func(k, v lua.LValue) {
+		if omitted(k) {
+			return
+		}
 		switch k := k.(type) {
 		case lua.LString:
 			lay.members = append(lay.members, member{string(k), v})
@@ -329,6 +343,7 @@ type encoder struct {
 	walker
 	buf    []byte
 	indent string
+	omit   func(key string) bool // the keys the first table encoded leaves out, as tableLayout's
 }
 
 // ToJSON encodes v as compact JSON with object keys sorted. See [ToJSONIndent] for the rules.
@@ -348,6 +363,16 @@ func ToJSON(L *lua.LState, v lua.LValue) ([]byte, error) {
 func ToJSONIndent(L *lua.LState, v lua.LValue, indent string) ([]byte, error) {
 	e := encoder{indent: indent, buf: make([]byte, 0, 128)}
 	if err := e.value(v, 0); err != nil {
+		return nil, err
+	}
+	return e.buf, nil
+}
+
+// ToJSONWithout encodes t as [ToJSON] encodes a copy of it that has no marker and lacks the
+// string keys omit reports, without making the copy.
+func ToJSONWithout(L *lua.LState, t *lua.LTable, omit func(key string) bool) ([]byte, error) {
+	e := encoder{buf: make([]byte, 0, 128), omit: omit}
+	if err := e.value(t, 0); err != nil {
 		return nil, err
 	}
 	return e.buf, nil
@@ -389,7 +414,9 @@ func (e *encoder) table(t *lua.LTable, depth int) error {
 		return err
 	}
 	defer e.leave(t)
-	lay, err := tableLayout(t)
+	omit := e.omit
+	e.omit = nil
+	lay, err := tableLayout(t, omit)
 	if err != nil {
 		return err
 	}
@@ -554,7 +581,7 @@ func (w *walker) tableToGo(t *lua.LTable) (any, error) {
 		return nil, err
 	}
 	defer w.leave(t)
-	lay, err := tableLayout(t)
+	lay, err := tableLayout(t, nil)
 	if err != nil {
 		return nil, err
 	}

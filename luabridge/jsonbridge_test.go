@@ -213,3 +213,40 @@ func BenchmarkToJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestToJSONWithout encodes a table as a copy without some keys and without its marker would
+// be: nested tables keep every key and their markers.
+func TestToJSONWithout(t *testing.T) {
+	t.Parallel()
+	L := lua.NewState()
+	defer L.Close()
+	skip := func(key string) bool { return key == "deployment" || key == "stream" }
+	for _, c := range []struct{ table, want, err string }{
+		{`{deployment = "d", stream = true, messages = {{content = "x", stream = 1}}}`,
+			`{"messages":[{"content":"x","stream":1}]}`, ""},
+		{`{deployment = "d"}`, `{}`, ""},
+		{`setmetatable({deployment = "d", a = 1}, getmetatable(json_array))`, `{"a":1}`, ""},
+		{`{deployment = "d", "x", "y"}`, `["x","y"]`, ""},
+		{`{deployment = "d", [1.5] = true}`, "", "cannot encode key 1.5"},
+		{`{deployment = "d", m = json_array}`, `{"m":[]}`, ""},
+	} {
+		L.SetGlobal("json_array", luabridge.MarkArray(L, L.NewTable()))
+		tbl := eval(t, L, c.table).(*lua.LTable)
+		got, err := luabridge.ToJSONWithout(L, tbl, skip)
+		if c.err != "" {
+			assert.ErrorContains(t, err, c.err, c.table)
+			continue
+		}
+		require.NoError(t, err, c.table)
+		assert.Equal(t, c.want, string(got), c.table)
+		copied := L.NewTable()
+		tbl.ForEach(func(k, v lua.LValue) {
+			if s, ok := k.(lua.LString); !ok || !skip(string(s)) {
+				copied.RawSet(k, v)
+			}
+		})
+		want, err := luabridge.ToJSON(L, copied)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got), "as the copy encodes: %s", c.table)
+	}
+}

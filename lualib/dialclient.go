@@ -167,11 +167,9 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 		L.ArgError(n, where+"request table expected, got "+v.Type().String())
 	}
 	var call chatCall
-	body := L.NewTable()
 	t.ForEach(func(k, v lua.LValue) {
 		key, isString := k.(lua.LString)
 		if !isString || !controlKeys[string(key)] {
-			body.RawSet(k, v)
 			return
 		}
 		switch string(key) {
@@ -208,10 +206,10 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 	if call.deployment == "" {
 		L.ArgError(n, where+"'deployment' is required")
 	}
-	if _, ok := body.RawGetString("messages").(*lua.LTable); !ok {
+	if _, ok := t.RawGetString("messages").(*lua.LTable); !ok {
 		L.ArgError(n, where+"'messages' must be a table of messages")
 	}
-	raw, err := luabridge.ToJSON(L, body)
+	raw, err := luabridge.ToJSONWithout(L, t, func(key string) bool { return controlKeys[key] })
 	if err != nil {
 		L.ArgError(n, where+err.Error())
 	}
