@@ -148,6 +148,49 @@ var messageFields = jsonFields[messageWire]()
 
 // MarshalJSON encodes the message, with content as a string or an array of parts.
 func (m Message) MarshalJSON() ([]byte, error) {
+	if m.plain() {
+		return appendPlainMessage(make([]byte, 0, len(m.Role)+len(m.Content)+24), m.Role, m.Content), nil
+	}
+	return marshalMessage(m)
+}
+
+// plain reports whether the message has a role and string content only (the usual message
+// of a history).
+func (m Message) plain() bool {
+	return m.ContentParts == nil && m.Name == "" && m.ToolCalls == nil && m.ToolCallID == "" &&
+		m.FunctionCall == nil && m.Refusal == "" && m.CustomContent == nil && m.CustomFields == nil &&
+		len(m.Extra) == 0
+}
+
+// appendPlainMessage appends the encoding of a plain message, as marshalMessage writes it.
+func appendPlainMessage(b []byte, role Role, content string) []byte {
+	b = append(b, '{')
+	if role != "" {
+		b = append(b, `"role":`...)
+		b = appendJSONString(b, string(role))
+		b = append(b, ',')
+	}
+	b = append(b, `"content":`...)
+	b = appendJSONString(b, content)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as encoding/json encodes a string: plain ASCII as it is, the
+// rest by encoding/json (escapes, HTML-safe characters, invalid UTF-8, U+2028).
+func appendJSONString(b []byte, s string) []byte {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// marshalMessage encodes any message by the struct tags.
+func marshalMessage(m Message) ([]byte, error) {
 	w := messageWire{messageJSON: messageJSON(m)}
 	var err error
 	switch {

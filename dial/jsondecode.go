@@ -165,6 +165,19 @@ func decodeObject(data []byte, rv reflect.Value) (map[string]json.RawMessage, er
 	return extra, err
 }
 
+var unmarshalers sync.Map // reflect.Type → bool: whether *T implements json.Unmarshaler
+
+// pointerUnmarshals reports whether a pointer to t implements json.Unmarshaler, looked up
+// once per type.
+func pointerUnmarshals(t reflect.Type) bool {
+	if ok, found := unmarshalers.Load(t); found {
+		return ok.(bool)
+	}
+	ok := reflect.PointerTo(t).Implements(unmarshalerType)
+	unmarshalers.Store(t, ok)
+	return ok
+}
+
 // decodeValue decodes the JSON value val into v by encoding/json's rules.
 func decodeValue(val []byte, v reflect.Value) error {
 	t := v.Type()
@@ -173,7 +186,7 @@ func decodeValue(val []byte, v reflect.Value) error {
 		v.SetBytes(bytes.Clone(val))
 		return nil
 	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) && t.Kind() != reflect.Pointer {
+	if t.Kind() != reflect.Pointer && pointerUnmarshals(t) {
 		if t.Kind() == reflect.Struct {
 			return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(val)
 		}
@@ -212,14 +225,14 @@ func decodeValue(val []byte, v reflect.Value) error {
 			v.SetZero()
 			return nil
 		}
-		if t.Elem().Kind() == reflect.Struct && t.Implements(unmarshalerType) {
+		if t.Elem().Kind() == reflect.Struct && pointerUnmarshals(t.Elem()) {
 			if v.IsNil() {
 				v.Set(reflect.New(t.Elem()))
 			}
 			return v.Interface().(json.Unmarshaler).UnmarshalJSON(val)
 		}
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Struct && reflect.PointerTo(t.Elem()).Implements(unmarshalerType) {
+		if t.Elem().Kind() == reflect.Struct && pointerUnmarshals(t.Elem()) {
 			return decodeSlice(val, v)
 		}
 	}

@@ -71,3 +71,21 @@ func FuzzOneUnmarshalPass(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPlainMessage requires the short encoding of a plain message (role and string content)
+// to equal the encoding by the struct tags.
+func FuzzPlainMessage(f *testing.F) {
+	for _, s := range []string{"", "go", "a\"b\\c", "<tag> & more", "é ☃", "\xff", "line\u2028sep", "\x01"} {
+		f.Add("user", s)
+	}
+	f.Add("", "x")
+	f.Fuzz(func(t *testing.T, role, content string) {
+		m := Message{Role: Role(role), Content: content}
+		require.True(t, m.plain())
+		want, err := marshalMessage(m)
+		require.NoError(t, err)
+		got, err := m.MarshalJSON()
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got))
+	})
+}
