@@ -14,20 +14,22 @@ import (
 // below ("" is the command).
 const module = "github.com/dialua/dialua"
 
-// forbidden are the arrows that must never exist between the packages, as README.md's
-// Architecture section draws them: a package on the left must not depend, directly or not, on
+// forbidden are the arrows that must never exist between the packages, as
+// docs/architecture.md draws them: a package on the left must not depend, directly or not, on
 // one on the right. "*" on the right is every package of the module but the leaf helpers
 // under internal/ (a scanner, a thread pool), which any package may use and which themselves
 // import nothing of the module. A rule for a package covers its subpackages too, and a package
 // may always depend on its own tree (a subpackage of emulator on emulator).
 var forbidden = []struct{ from, to string }{
 	{"dial", "lualib"}, {"dial", "luabridge"}, {"dial", "runtime"}, {"dial", "emulator"},
+	{"dial", "dialhost"},
+	{"dialhost", "emulator"}, {"dialhost", "promptlog"},
 	{"emulator", "*"},
 	{"luabridge", "*"},
 	{"internal", "*"},
 	{"promptlog", "*"},
-	{"runtime", "dial"}, {"runtime", "lualib"}, {"runtime", "emulator"},
-	{"lualib", "runtime"}, {"lualib", "emulator"},
+	{"runtime", "dial"}, {"runtime", "lualib"}, {"runtime", "emulator"}, {"runtime", "dialhost"},
+	{"lualib", "runtime"}, {"lualib", "emulator"}, {"lualib", "dialhost"},
 	{"*", ""}, // nothing imports the command
 }
 
@@ -48,22 +50,26 @@ func TestNoForbiddenArrows(t *testing.T) {
 }
 
 // TestViolationsFindsArrows checks the checker on a graph with forbidden arrows, direct and
-// through the command.
+// through the command, beside allowed ones: the command and dialhost importing runtime and
+// lualib.
 func TestViolationsFindsArrows(t *testing.T) {
 	t.Parallel()
 	deps := map[string][]string{
-		module:                    {module + "/runtime", module + "/lualib"},
+		module:                    {module + "/runtime", module + "/lualib", module + "/dialhost"},
+		module + "/dialhost":      {module + "/runtime", module + "/lualib", module + "/emulator"},
+		module + "/luabridge":     {module + "/dialhost"},
 		module + "/runtime":       {module + "/luabridge", module + "/lualib", "strings"},
 		module + "/lualib":        {module + "/dial", module + "/luabridge"},
 		module + "/emulator":      {"net/http"},
 		module + "/emulator/sub":  {module + "/dial", module + "/emulator"},
 		module + "/dial":          {"net/http"},
 		module + "/internal/foo":  {module},
-		module + "/lualib/helper": {module + "/runtime"},
+		module + "/lualib/helper": {module + "/runtime", module + "/dialhost"},
 	}
 	assert.ElementsMatch(t, []string{
 		"runtime -> lualib", "emulator/sub -> dial", "internal/foo -> (the command)",
-		"lualib/helper -> runtime",
+		"lualib/helper -> runtime", "lualib/helper -> dialhost", "dialhost -> emulator",
+		"luabridge -> dialhost",
 	}, violations(deps))
 }
 

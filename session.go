@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/dialhost"
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/runtime"
@@ -118,16 +117,6 @@ func defaultClient(pool *dial.Pool, baseURL, apiKey, bearerToken string,
 	}
 }
 
-// dialModule is the `dial` module configured by cfg, for runtime.Config.Modules: every state
-// gets its own instance, reaching local files as the host's io library does; all of them
-// share cfg, and so its connection pool.
-func dialModule(cfg *lualib.DialConfig) runtime.Module {
-	return runtime.Module{Name: "dial", Open: func(L *lua.LState, env runtime.ModuleEnv) (runtime.Instance, error) {
-		m := lualib.NewDial(cfg, lualib.LocalFiles{Open: env.OpenFile, Rename: env.Rename, Remove: env.Remove})
-		return runtime.Instance{Loader: m.Loader, AfterRun: m.AfterRun, Closer: m}, nil
-	}}
-}
-
 // checkURL rejects a --url or DIAL_URL that cannot be a DIAL server's root.
 func checkURL(raw string) error {
 	u, err := url.Parse(raw)
@@ -189,7 +178,7 @@ func (s *session) newHost(args, interpreter []string, stdin io.Reader,
 func (s *session) modules(keepStreams bool) []runtime.Module {
 	dialCfg := *s.dial
 	dialCfg.KeepStreams = keepStreams
-	return []runtime.Module{dialModule(&dialCfg)}
+	return []runtime.Module{dialhost.Module(&dialCfg)}
 }
 
 // runtimeConfig is the configuration of the command's Lua hosts that o and the environment

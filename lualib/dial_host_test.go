@@ -13,9 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	lua "github.com/yuin/gopher-lua"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/dialhost"
 	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/runtime"
@@ -34,18 +34,10 @@ func dialConfig(srv *emulatortest.Server, pool *dial.Pool) *lualib.DialConfig {
 func newHost(t testing.TB, cfg *lualib.DialConfig, out io.Writer) *runtime.Host {
 	t.Helper()
 	h, err := runtime.New(runtime.Config{Stdout: out, WorkDir: t.TempDir(),
-		Modules: []runtime.Module{dialModule(cfg)}})
+		Modules: []runtime.Module{dialhost.Module(cfg)}})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	return h
-}
-
-// dialModule is the dial module of cfg, for runtime.Config.Modules, as the command wires it.
-func dialModule(cfg *lualib.DialConfig) runtime.Module {
-	return runtime.Module{Name: "dial", Open: func(L *lua.LState, env runtime.ModuleEnv) (runtime.Instance, error) {
-		m := lualib.NewDial(cfg, lualib.LocalFiles{Open: env.OpenFile, Rename: env.Rename, Remove: env.Remove})
-		return runtime.Instance{Loader: m.Loader, AfterRun: m.AfterRun, Closer: m}, nil
-	}}
 }
 
 // signalWriter collects what is written to it and closes written at the first write.

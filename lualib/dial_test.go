@@ -10,6 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/dialhost"
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/lualib/luatest"
@@ -69,7 +70,7 @@ func newDialState(t *testing.T) *lua.LState {
 	pool := dial.NewPool(dial.PoolOptions{})
 	t.Cleanup(func() { pool.Close() })
 	h, err := runtime.New(runtime.Config{WorkDir: t.TempDir(),
-		Modules: []runtime.Module{dialModule(dialConfig(srv, pool))}})
+		Modules: []runtime.Module{dialhost.Module(dialConfig(srv, pool))}})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	L := h.State()

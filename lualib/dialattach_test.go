@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/dialhost"
 	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/runtime"
 )
@@ -27,7 +28,7 @@ func TestAttachmentsConfinedBySandbox(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(work, "inside.txt"), []byte("public"), 0o600))
 	var out strings.Builder
 	h, err := runtime.New(runtime.Config{Stdout: &out, WorkDir: work, Sandbox: true,
-		Modules: []runtime.Module{dialModule(dialConfig(srv, pool))}})
+		Modules: []runtime.Module{dialhost.Module(dialConfig(srv, pool))}})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	script := `

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/dialhost"
 	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/runtime"
 )
@@ -131,7 +132,7 @@ return function(r) return assert(client:ask("echo", r.text)) end`
 	stop := heapPeak()
 	start := time.Now()
 	sum, err := runtime.RunBatch(b.Context(),
-		runtime.Config{WorkDir: dir, Modules: []runtime.Module{dialModule(dc)}},
+		runtime.Config{WorkDir: dir, Modules: []runtime.Module{dialhost.Module(dc)}},
 		runtime.BatchOptions{Script: "ask.lua", Source: []byte(script), Input: "in.jsonl",
 			Output: "out.jsonl", Workers: benchWorkers,
 			Progress: func(p runtime.BatchProgress) {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/dialhost"
 	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/runtime"
 )
@@ -36,7 +37,7 @@ func runChecks(t *testing.T, dir string, opts runtime.BatchOptions) (runtime.Bat
 		opts.Source = []byte(checksScript)
 	}
 	return runtime.RunBatch(t.Context(), runtime.Config{WorkDir: dir,
-		Modules: []runtime.Module{dialModule(dc)}}, opts)
+		Modules: []runtime.Module{dialhost.Module(dc)}}, opts)
 }
 
 func TestBatchChecksInLinesAndReport(t *testing.T) {

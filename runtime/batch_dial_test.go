@@ -11,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	lua "github.com/yuin/gopher-lua"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/dialhost"
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/lualib"
@@ -45,14 +45,6 @@ func newDialConfig(pool *dial.Pool, url, key string) *lualib.DialConfig {
 		Default: func() (*dial.Client, error) { return pool.NewClient(url, dial.WithAPIKey(key)) }}
 }
 
-// dialModule is the dial module of cfg, for Config.Modules, as the command wires it.
-func dialModule(cfg *lualib.DialConfig) runtime.Module {
-	return runtime.Module{Name: "dial", Open: func(L *lua.LState, env runtime.ModuleEnv) (runtime.Instance, error) {
-		m := lualib.NewDial(cfg, lualib.LocalFiles{Open: env.OpenFile, Rename: env.Rename, Remove: env.Remove})
-		return runtime.Instance{Loader: m.Loader, AfterRun: m.AfterRun, Closer: m}, nil
-	}}
-}
-
 // writeTexts writes a JSONL input of n records {"id": i, "text": "question i"} plus extra.
 func writeTexts(t testing.TB, dir string, n int, extra ...string) string {
 	t.Helper()
@@ -81,7 +73,7 @@ func TestBatchDial(t *testing.T) {
 	writeTexts(t, dir, 200, `{"id":"bad","text":"x","deployment":"forbidden"}`)
 	dc := dialConfig(t, srv, dial.PoolOptions{MaxConnsPerHost: 4})
 	sum, err := runtime.RunBatch(t.Context(),
-		runtime.Config{WorkDir: dir, Modules: []runtime.Module{dialModule(dc)}},
+		runtime.Config{WorkDir: dir, Modules: []runtime.Module{dialhost.Module(dc)}},
 		runtime.BatchOptions{Script: "ask.lua", Source: []byte(askScript), Input: "in.jsonl",
 			Output: "out.jsonl", Workers: 4})
 	require.NoError(t, err)
@@ -137,7 +129,7 @@ local client = dial.default()
 local t = require("testutil")
 return function(r) t.sleep(5) return assert(client:ask("echo", r.text)) end`
 	cfg := runtime.Config{WorkDir: dir, Modules: []runtime.Module{testutilModule(),
-		dialModule(dialConfig(t, srv, dial.PoolOptions{Gate: dial.NewRateGate(0)}))}}
+		dialhost.Module(dialConfig(t, srv, dial.PoolOptions{Gate: dial.NewRateGate(0)}))}}
 	sum, err := runtime.RunBatch(t.Context(), cfg, runtime.BatchOptions{
 		Script: "s.lua", Source: []byte(script), Input: "in.jsonl", Output: "out.jsonl",
 		Workers: 4})
@@ -165,7 +157,7 @@ func TestBatchMaxRate(t *testing.T) {
 	start := time.Now()
 	dc := dialConfig(t, srv, dial.PoolOptions{Gate: dial.NewRateGate(50)})
 	sum, err := runtime.RunBatch(t.Context(),
-		runtime.Config{WorkDir: dir, Modules: []runtime.Module{dialModule(dc)}},
+		runtime.Config{WorkDir: dir, Modules: []runtime.Module{dialhost.Module(dc)}},
 		runtime.BatchOptions{Script: "ask.lua", Source: []byte(askScript), Input: "in.jsonl",
 			Output: "out.jsonl", Workers: 8})
 	require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/dialhost"
 	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/runtime"
 )
@@ -59,7 +60,7 @@ func runChild(spec string) int {
 			Gate: dial.NewRateGate(0)})
 		defer pool.Close()
 		opts.Source = []byte(killDialScript)
-		cfg.Modules = append(cfg.Modules, dialModule(newDialConfig(pool, c.URL, c.Key)))
+		cfg.Modules = append(cfg.Modules, dialhost.Module(newDialConfig(pool, c.URL, c.Key)))
 	}
 	if _, err := runtime.RunBatch(context.Background(), cfg, opts); err != nil {
 		fmt.Fprintln(os.Stderr, err)

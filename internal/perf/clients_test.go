@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/dial"
+	"github.com/dialua/dialua/dialhost"
 	"github.com/dialua/dialua/lualib"
 	"github.com/dialua/dialua/runtime"
 	openai "github.com/sashabaranov/go-openai"
@@ -39,21 +40,13 @@ func newClients(tb testing.TB, url string, chunks int) *clients {
 	pool := dial.NewPool(dial.PoolOptions{})
 	tb.Cleanup(func() { pool.Close() })
 	h, err := runtime.New(runtime.Config{Stdout: io.Discard, WorkDir: tb.TempDir(),
-		Modules: []runtime.Module{dialModule(&lualib.DialConfig{Pool: pool,
+		Modules: []runtime.Module{dialhost.Module(&lualib.DialConfig{Pool: pool,
 			Default: func() (*dial.Client, error) { return pool.NewClient(url, dial.WithAPIKey("key")) }})}})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { h.Close() })
 	return &clients{openai: openai.NewClientWithConfig(cfg), dial: dc, host: h, chunks: chunks}
-}
-
-// dialModule is the dial module of cfg, wired as the command wires it.
-func dialModule(cfg *lualib.DialConfig) runtime.Module {
-	return runtime.Module{Name: "dial", Open: func(L *lua.LState, env runtime.ModuleEnv) (runtime.Instance, error) {
-		m := lualib.NewDial(cfg, lualib.LocalFiles{Open: env.OpenFile, Rename: env.Rename, Remove: env.Remove})
-		return runtime.Instance{Loader: m.Loader, AfterRun: m.AfterRun, Closer: m}, nil
-	}}
 }
 
 var userGo = []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleUser, Content: "go"}}
