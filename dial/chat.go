@@ -92,7 +92,7 @@ func (c *Client) ChatStreamRaw(ctx context.Context, deployment string, body json
 // (into Lua tables, say): each chunk is its JSON as received, parsed once, for [ChatMerge],
 // but not decoded into types. Errors are those of ChatStreamRaw, except that a chunk whose
 // members have unexpected types is not one. A caller that merges the chunks without keeping
-// them uses [ChatMerge.AddCurrent], which spares the copy of each chunk that Current makes.
+// them reads them with [Stream.Peek], which spares the copy of each chunk that Current makes.
 func (c *Client) ChatStreamJSON(ctx context.Context, deployment string, body json.RawMessage, opts ...CallOption) (*Stream[ChunkJSON], error) {
 	s, err := openChatStream(ctx, c, deployment, body, opts, chunkJSONDecoder(), ChunkJSON.finished)
 	if err != nil {

@@ -28,8 +28,8 @@ func decodeChunkJSON(data []byte) (ChunkJSON, error) {
 // chunkJSONDecoder returns the chunk decoder of a [Client.ChatStreamJSON] stream. A chunk's
 // bytes are copied into a buffer the decoder reuses for every chunk, so that reading an
 // event that is no chunk ([DONE], an error) leaves the current chunk as it was: Current makes
-// the chunk it returns a copy of its own (see [ChunkJSON.own]), while [ChatMerge.AddCurrent]
-// merges the chunk from that buffer, and a stream that is only merged allocates nothing per
+// the chunk it returns a copy of its own (see [ChunkJSON.own]), while [Stream.Peek] returns
+// the chunk in that buffer, and a stream that is only merged allocates nothing per
 // chunk.
 func chunkJSONDecoder() func([]byte) (ChunkJSON, error) {
 	var buf []byte
@@ -110,12 +110,6 @@ func (m *ChatMerge) Add(c ChunkJSON) error {
 		m.tree = map[string]any{}
 	}
 	return m.merger.mergeChatJSON(m.tree, c.Raw)
-}
-
-// AddCurrent merges the chunk s has moved to, as Add(s.Current()) does, but without the copy
-// of the chunk that Current makes: for a caller that merges the chunks and keeps none of them.
-func (m *ChatMerge) AddCurrent(s *Stream[ChunkJSON]) error {
-	return m.Add(s.cur)
 }
 
 // JSON returns the merged response, as [ChatResponse.JSON] does for an accumulated response;

@@ -149,7 +149,7 @@ func FuzzMayFinish(f *testing.F) {
 }
 
 // TestChatStreamJSONChunks reads a long answer with ChatStreamJSON, merging every chunk with
-// AddCurrent and keeping what Current returns: the kept chunks stay intact while the stream
+// Peek and keeping what Current returns: the kept chunks stay intact while the stream
 // reuses its buffer (the last one also after the end), and the merge, whose answer spans
 // several of the merge's blocks, equals the merge of the kept chunks and the typed stream's
 // accumulated answer.
@@ -164,7 +164,7 @@ func TestChatStreamJSONChunks(t *testing.T) {
 	var merged, again ChatMerge
 	var kept []ChunkJSON
 	for s.Next() {
-		require.NoError(t, merged.AddCurrent(s))
+		require.NoError(t, merged.Add(s.Peek()))
 		kept = append(kept, s.Current())
 	}
 	require.NoError(t, s.Err())
@@ -190,10 +190,10 @@ func TestChatStreamJSONChunks(t *testing.T) {
 	assert.Equal(t, r.Text(), answer(t, got))
 }
 
-// TestAddCurrentAllocations checks that a stream that is only merged allocates nothing per
+// TestPeekMergeAllocations checks that a stream that is only merged allocates nothing per
 // chunk: the chunks are neither copied nor decoded into values, and the answer grows in
 // blocks.
-func TestAddCurrentAllocations(t *testing.T) {
+func TestPeekMergeAllocations(t *testing.T) {
 	const chunks = 4000
 	var sse strings.Builder
 	sse.WriteString("data: {\"id\":\"a\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n")
@@ -207,7 +207,7 @@ func TestAddCurrentAllocations(t *testing.T) {
 		s.own = ChunkJSON.own
 		var acc ChatMerge
 		for s.Next() {
-			if err := acc.AddCurrent(s); err != nil {
+			if err := acc.Add(s.Peek()); err != nil {
 				panic(err)
 			}
 		}

@@ -144,6 +144,12 @@ func (s *Stream[T]) Current() T {
 	return s.cur
 }
 
+// Peek returns the value of the event Next moved to, as Current does, but without the copy
+// Current makes of a value that shares the stream's buffer (a [Client.ChatStreamJSON]
+// chunk): it is valid only until the next call of Next or Close, for a caller that reads the
+// value and keeps nothing of it.
+func (s *Stream[T]) Peek() T { return s.cur }
+
 // Err returns the error that ended the stream, or nil when it ended normally or is still
 // going. After Close it returns nil, unless an error had ended the stream before.
 func (s *Stream[T]) Err() error { return s.err }

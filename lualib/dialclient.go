@@ -300,13 +300,15 @@ func (c *clientHandle) chatStream(L *lua.LState, call chatCall) int {
 	defer s.Close()
 	var acc dial.ChatMerge
 	for s.Next() {
-		if err := acc.AddCurrent(s); err != nil {
+		// The chunk is only read here: FromJSON copies what it keeps.
+		chunk := s.Peek()
+		if err := acc.Add(chunk); err != nil {
 			return c.m.fail(L, err)
 		}
 		if call.onChunk == nil {
 			continue
 		}
-		v, err := luabridge.FromJSON(L, s.Current().Raw)
+		v, err := luabridge.FromJSON(L, chunk.Raw)
 		if err != nil {
 			return c.m.fail(L, errors.Join(dial.ErrParse, err))
 		}
@@ -493,7 +495,7 @@ func (s *streamHandle) next(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	chunk := s.s.Current()
+	chunk := s.s.Peek() // only read here: FromJSON copies what it keeps
 	if err := s.acc.Add(chunk); err != nil {
 		s.close()
 		L.Error(s.m.errorTable(L, err), 1)
