@@ -84,56 +84,52 @@ func BenchmarkStreamDecode(b *testing.B) {
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(chunks), "allocs/chunk")
 }
 
-// BenchmarkAccumulate measures building the full response from chunks.
+// BenchmarkAccumulate measures building the full response from chunks: typed chunks with
+// ChatResponse.Accumulate, and their JSON with ChatMerge (as client:chat does for a script).
 func BenchmarkAccumulate(b *testing.B) {
-	chunks := make([]ChatChunk, 1000)
-	for i := range chunks {
-		ch, err := decodeChunk(fmt.Appendf(nil, `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m",`+
-			`"choices":[{"index":0,"delta":{"content":"word%d "},"finish_reason":null}]}`, i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		chunks[i] = ch
+	raw := make([][]byte, 1000)
+	for i := range raw {
+		raw[i] = fmt.Appendf(nil, `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m",`+
+			`"choices":[{"index":0,"delta":{"content":"word%d "},"finish_reason":null}]}`, i)
 	}
-	b.ReportAllocs()
-	start := time.Now()
-	n := 0
-	for b.Loop() {
-		var r ChatResponse
-		for _, ch := range chunks {
-			if err := r.Accumulate(ch); err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-	}
-	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "chunks/s")
+	b.Run("typed", func(b *testing.B) {
+		benchMerge(b, raw, decodeChunk, func() func(ChatChunk) error {
+			var r ChatResponse
+			return r.Accumulate
+		})
+	})
+	b.Run("json", func(b *testing.B) {
+		benchMerge(b, raw, decodeChunkJSON, func() func(ChunkJSON) error {
+			var m ChatMerge
+			return m.Add
+		})
+	})
 }
 
-// BenchmarkChatMerge measures merging the JSON of chunks, as client:chat does for a script.
-func BenchmarkChatMerge(b *testing.B) {
-	chunks := make([]ChunkJSON, 1000)
-	for i := range chunks {
-		ch, err := decodeChunkJSON(fmt.Appendf(nil, `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m",`+
-			`"choices":[{"index":0,"delta":{"content":"word%d "},"finish_reason":null}]}`, i))
+// benchMerge decodes the chunks raw and reports how fast the merges that start makes take
+// them all.
+func benchMerge[T any](b *testing.B, raw [][]byte, decode func([]byte) (T, error), start func() func(T) error) {
+	chunks := make([]T, len(raw))
+	for i, data := range raw {
+		ch, err := decode(data)
 		if err != nil {
 			b.Fatal(err)
 		}
 		chunks[i] = ch
 	}
 	b.ReportAllocs()
-	start := time.Now()
+	began := time.Now()
 	n := 0
 	for b.Loop() {
-		var m ChatMerge
+		add := start()
 		for _, ch := range chunks {
-			if err := m.Add(ch); err != nil {
+			if err := add(ch); err != nil {
 				b.Fatal(err)
 			}
 			n++
 		}
 	}
-	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "chunks/s")
+	b.ReportMetric(float64(n)/time.Since(began).Seconds(), "chunks/s")
 }
 
 const bigSize = 256 << 20
