@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -243,21 +244,20 @@ func kindOf(v any) string {
 }
 
 // mergedString is a string of the tree, growing as chunks arrive. A short string grows as a
-// strings.Builder does; past textBlock bytes it grows by blocks of that size, which are never
-// copied while it grows, and String joins them into a string of the exact length. A long
-// answer so costs twice its length at most, while it is joined, rather than leaving behind
-// the buffers a growing slice outgrows. Once joined, the string grows in its one buffer, as a
-// strings.Builder does, so that reading it again and again while it grows (a stream's
-// response so far) costs no more than it did before.
+// strings.Builder does. Past spillAt bytes, until it is first read, its text goes to
+// textBlocks, which never copy it while it grows and hold it outside the Go heap where they
+// can; String joins the blocks into one string of the exact length, giving each block back
+// as soon as it is copied, so that a long answer costs about once its length at any time.
+// Once joined, the string grows in its one buffer, as a strings.Builder does, so that
+// reading it again and again while it grows (a stream's response so far) costs no more.
 type mergedString struct {
-	blocks   []string // full blocks
-	inBlocks int      // their length
-	cur      strings.Builder
-	joined   bool // String has joined the blocks: no more blocks
+	cur    strings.Builder // a short string, or a long one once joined
+	spill  *textBlocks     // a long string's text before it is joined (see spilled)
+	joined bool            // String has joined a long string: it grows in cur from then on
 }
 
-// textBlock is the size of a long string's blocks.
-const textBlock = 64 << 10
+// spillAt is the length past which a string not read yet goes to blocks.
+const spillAt = 64 << 10
 
 func newMergedString(s string) *mergedString {
 	b := &mergedString{}
@@ -265,60 +265,57 @@ func newMergedString(s string) *mergedString {
 	return b
 }
 
-// room readies the current block for more text and returns how much of n bytes it takes.
-func (b *mergedString) room(n int) int {
-	if b.joined {
-		return n
-	}
-	if b.cur.Len() >= textBlock {
-		b.blocks = append(b.blocks, b.cur.String())
-		b.inBlocks += b.cur.Len()
-		b.cur.Reset()
-		b.cur.Grow(textBlock)
-	}
-	return min(n, textBlock-b.cur.Len())
-}
+// spilled reports whether the text is in b.spill.
+func (b *mergedString) spilled() bool { return b.spill != nil && b.spill.n > 0 }
 
 // WriteString appends s.
-func (b *mergedString) WriteString(s string) {
-	for len(s) > 0 {
-		n := b.room(len(s))
-		b.cur.WriteString(s[:n])
-		s = s[n:]
-	}
-}
+func (b *mergedString) WriteString(s string) { writeText(b, s) }
 
 // Write appends p.
-func (b *mergedString) Write(p []byte) {
-	for len(p) > 0 {
-		n := b.room(len(p))
-		b.cur.Write(p[:n])
-		p = p[n:]
+func (b *mergedString) Write(p []byte) { writeText(b, p) }
+
+func writeText[T string | []byte](b *mergedString, p T) {
+	switch {
+	case b.spilled():
+		writeBlocks(b.spill, p)
+	case b.joined || b.cur.Len()+len(p) <= spillAt:
+		b.cur.WriteString(string(p))
+	default:
+		if b.spill == nil {
+			// The blocks of a string dropped before it is read are given back when it is
+			// collected.
+			b.spill = &textBlocks{}
+			runtime.AddCleanup(b, (*textBlocks).release, b.spill)
+		}
+		writeBlocks(b.spill, b.cur.String())
+		b.cur = strings.Builder{}
+		writeBlocks(b.spill, p)
 	}
 }
 
 // Len returns the length of the string.
-func (b *mergedString) Len() int { return b.inBlocks + b.cur.Len() }
+func (b *mergedString) Len() int {
+	if b.spilled() {
+		return b.spill.n
+	}
+	return b.cur.Len()
+}
 
 // Reset empties the string.
 func (b *mergedString) Reset() {
-	b.blocks, b.inBlocks, b.joined = nil, 0, false
+	if b.spill != nil {
+		b.spill.release()
+	}
 	b.cur.Reset()
+	b.joined = false
 }
 
 // String returns the string, which shares b's memory: the blocks of a long string are
 // joined, once, into a single buffer that further writes extend.
 func (b *mergedString) String() string {
-	if len(b.blocks) > 0 {
+	if b.spilled() {
 		b.joined = true
-		last := b.cur.String()
-		b.cur.Reset()
-		b.cur.Grow(b.inBlocks + len(last))
-		for _, s := range b.blocks {
-			b.cur.WriteString(s)
-		}
-		b.cur.WriteString(last)
-		b.blocks, b.inBlocks = nil, 0
+		b.spill.joinInto(&b.cur)
 	}
 	return b.cur.String()
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -272,7 +273,7 @@ func TestMergedString(t *testing.T) {
 	var b mergedString
 	var want strings.Builder
 	var returned []string
-	for i, n := range []int{0, 1, 7, textBlock - 9, 3, 5, 2*textBlock + 11, 1, textBlock, 100} {
+	for i, n := range []int{0, 1, 7, spillAt - 9, 3, 5, 2*blockSize + 11, 1, blockSize, 100} {
 		piece := strings.Repeat(string(rune('a'+i)), n)
 		if i%2 == 0 {
 			b.WriteString(piece)
@@ -305,4 +306,34 @@ func TestMergedString(t *testing.T) {
 	assert.Equal(t, "", b.String())
 	b.WriteString("again")
 	assert.Equal(t, "again", b.String())
+}
+
+// TestLongStringBlocksGivenBack checks that the blocks of a long string are given back when
+// it is joined, reset, or dropped unread. It is not parallel: it counts every block taken.
+func TestLongStringBlocksGivenBack(t *testing.T) {
+	before := blocksInUse.Load()
+	text := strings.Repeat("x", 3*blockSize+1)
+	b := newMergedString(text)
+	assert.Equal(t, before+4, blocksInUse.Load(), "3 blocks and a bit")
+	assert.Equal(t, len(text), b.Len())
+	assert.Equal(t, text, b.String())
+	assert.Equal(t, before, blocksInUse.Load(), "joined")
+
+	b = newMergedString(text)
+	b.Reset()
+	assert.Equal(t, before, blocksInUse.Load(), "reset")
+	b.WriteString(text[:spillAt+1])
+	assert.Equal(t, before+1, blocksInUse.Load(), "spilled again after a reset")
+	assert.Equal(t, text[:spillAt+1], b.String())
+
+	func() { newMergedString(text) }()
+	assert.Equal(t, before+4, blocksInUse.Load())
+	for range 100 {
+		runtime.GC() // the cleanup of the dropped string runs after a collection finds it
+		if blocksInUse.Load() == before {
+			break
+		}
+		runtime.Gosched()
+	}
+	assert.Equal(t, before, blocksInUse.Load(), "dropped unread")
 }
