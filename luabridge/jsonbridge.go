@@ -233,7 +233,7 @@ func tableLayout(t *lua.LTable, omit func(key string) bool) (layout, error) {
 	}
 	count, maxIdx := 0, 0
 	var firstOther, firstNonString lua.LValue
-	t.ForEach(func(k, _ lua.LValue) {
+	eachPair(t, func(k, _ lua.LValue) {
 		if omitted(k) {
 			return
 		}
@@ -272,7 +272,7 @@ func tableLayout(t *lua.LTable, omit func(key string) bool) (layout, error) {
 	}
 	lay := layout{members: make([]member, 0, count)}
 	var keyErr error
-	t.ForEach(func(k, v lua.LValue) {
+	eachPair(t, func(k, v lua.LValue) {
 		if omitted(k) {
 			return
 		}
@@ -303,6 +303,14 @@ func tableLayout(t *lua.LTable, omit func(key string) bool) (layout, error) {
 		}
 	}
 	return lay, nil
+}
+
+// eachPair calls fn with each key and value of t, as t.ForEach does but in the table's own
+// order and with the table's own string keys, where ForEach makes each one anew.
+func eachPair(t *lua.LTable, fn func(k, v lua.LValue)) {
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
+		fn(k, v)
+	}
 }
 
 func describeKey(k lua.LValue) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -155,8 +156,10 @@ type chatCall struct {
 }
 
 // controlKeys are the request keys the module consumes instead of sending.
-var controlKeys = map[string]bool{"deployment": true, "stream": true, "on_chunk": true, "api_version": true,
-	"headers": true, "attachments": true}
+var controlKeys = []string{"deployment", "stream", "on_chunk", "api_version", "headers", "attachments"}
+
+// isControlKey reports whether key is one of controlKeys.
+func isControlKey(key string) bool { return slices.Contains(controlKeys, key) }
 
 // readChat reads the request table v, given as argument n (where labels the request in
 // error messages: "" for a request on its own, "request 3: " in a list). Every key other than
@@ -167,12 +170,12 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 		L.ArgError(n, where+"request table expected, got "+v.Type().String())
 	}
 	var call chatCall
-	t.ForEach(func(k, v lua.LValue) {
-		key, isString := k.(lua.LString)
-		if !isString || !controlKeys[string(key)] {
-			return
+	for _, key := range controlKeys {
+		v := t.RawGetString(key)
+		if v == lua.LNil {
+			continue
 		}
-		switch string(key) {
+		switch key {
 		case "deployment":
 			s, ok := v.(lua.LString)
 			if !ok || s == "" {
@@ -202,14 +205,14 @@ func (m *Dial) readChat(L *lua.LState, n int, v lua.LValue, where string) chatCa
 		case "attachments":
 			call.attach = m.readAttachments(L, n, v, where)
 		}
-	})
+	}
 	if call.deployment == "" {
 		L.ArgError(n, where+"'deployment' is required")
 	}
 	if _, ok := t.RawGetString("messages").(*lua.LTable); !ok {
 		L.ArgError(n, where+"'messages' must be a table of messages")
 	}
-	raw, err := luabridge.ToJSONWithout(L, t, func(key string) bool { return controlKeys[key] })
+	raw, err := luabridge.ToJSONWithout(L, t, isControlKey)
 	if err != nil {
 		L.ArgError(n, where+err.Error())
 	}
