@@ -247,16 +247,6 @@ var commonKeys = func() map[string]string {
 	return m
 }()
 
-// AppendString appends the string the JSON string literal lit holds to dst and reports
-// whether lit is one (the whole of it) in a form Scan decodes. It does not check UTF-8.
-func AppendString(dst, lit []byte) ([]byte, bool) {
-	b, end, ok := ReadString(dst, lit, 0)
-	if !ok || end != len(lit) {
-		return dst, false
-	}
-	return b, true
-}
-
 // ReadString appends the string the JSON string literal starting at data[i] holds to dst and
 // returns the index just past the literal; ok is false when no literal in a form Scan
 // decodes starts there (and b is dst). It does not check UTF-8.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -64,15 +65,16 @@ func FuzzScanMatchesEncodingJSON(f *testing.F) {
 	})
 }
 
-func TestAppendString(t *testing.T) {
+func TestReadString(t *testing.T) {
 	t.Parallel()
-	for lit, want := range map[string]string{`"a"`: "a", `"a\nb\u00e9"`: "a\nbé", `""`: ""} {
-		got, ok := jsonscan.AppendString([]byte("x"), []byte(lit))
+	for lit, want := range map[string]string{`"a"`: "a", `"a\nb\u00e9"`: "a\nbé", `""`: "", `"a"b`: "a"} {
+		got, end, ok := jsonscan.ReadString([]byte("x"), []byte(" "+lit), 1)
 		require.True(t, ok, lit)
 		assert.Equal(t, "x"+want, string(got))
+		assert.Equal(t, 1+strings.Index(lit[1:], `"`)+2, end, "just past the literal in %s", lit)
 	}
-	for _, lit := range []string{`"a`, `"a"b`, `a`, `"\ud800"`, "\"\x01\""} {
-		got, ok := jsonscan.AppendString([]byte("x"), []byte(lit))
+	for _, lit := range []string{`"a`, `a`, `"\ud800"`, "\"\x01\"", ``} {
+		got, _, ok := jsonscan.ReadString([]byte("x"), []byte(lit), 0)
 		assert.False(t, ok, lit)
 		assert.Equal(t, "x", string(got), lit)
 	}
