@@ -166,11 +166,12 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 		if err != nil {
 			return fail(fmt.Errorf("dial: %s %s: opening request body: %w", r.method, path, err))
 		}
-		req.Body = io.NopCloser(&activityReader{r: rd, idle: idle})
 		if br, ok := rd.(*bytes.Reader); ok && r.body.size <= smallBody {
 			// The transport writes a body it knows to be in memory with the headers, in one
 			// write; sending it takes no time worth watching.
 			req.Body = io.NopCloser(br)
+		} else {
+			req.Body = io.NopCloser(&activityReader{r: rd, idle: idle})
 		}
 		req.ContentLength = r.body.size
 		if r.body.size == 0 {
