@@ -327,24 +327,22 @@ func describeKey(k lua.LValue) string {
 // path (a table met again on its own path is a cycle; one met on another path is shared and
 // fine).
 type walker struct {
-	onPath map[*lua.LTable]struct{}
+	onPath []*lua.LTable // the tables entered and not left, outermost first
 }
 
 func (w *walker) enter(t *lua.LTable) error {
-	if _, ok := w.onPath[t]; ok {
+	if slices.Contains(w.onPath, t) {
 		return errorf("cycle: a table contains itself")
 	}
 	if len(w.onPath) >= maxDepth {
 		return errorf("tables nested deeper than %d levels", maxDepth)
 	}
-	if w.onPath == nil {
-		w.onPath = make(map[*lua.LTable]struct{})
-	}
-	w.onPath[t] = struct{}{}
+	w.onPath = append(w.onPath, t)
 	return nil
 }
 
-func (w *walker) leave(t *lua.LTable) { delete(w.onPath, t) }
+// leave leaves t, the table entered last.
+func (w *walker) leave(*lua.LTable) { w.onPath = w.onPath[:len(w.onPath)-1] }
 
 // encoder writes a Lua value as JSON text.
 type encoder struct {
