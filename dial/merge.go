@@ -269,18 +269,31 @@ func newMergedString(s string) *mergedString {
 func (b *mergedString) spilled() bool { return b.spill != nil && b.spill.n > 0 }
 
 // WriteString appends s.
-func (b *mergedString) WriteString(s string) { writeText(b, s) }
+func (b *mergedString) WriteString(s string) {
+	if b.short(len(s)) {
+		b.cur.WriteString(s)
+		return
+	}
+	writeLong(b, s)
+}
 
 // Write appends p.
-func (b *mergedString) Write(p []byte) { writeText(b, p) }
+func (b *mergedString) Write(p []byte) {
+	if b.short(len(p)) {
+		b.cur.Write(p)
+		return
+	}
+	writeLong(b, p)
+}
 
-func writeText[T string | []byte](b *mergedString, p T) {
-	switch {
-	case b.spilled():
-		writeBlocks(b.spill, p)
-	case b.joined || b.cur.Len()+len(p) <= spillAt:
-		b.cur.WriteString(string(p))
-	default:
+// short reports whether n more bytes go to cur.
+func (b *mergedString) short(n int) bool {
+	return !b.spilled() && (b.joined || b.cur.Len()+n <= spillAt)
+}
+
+// writeLong appends p to the blocks, moving the text there first when it is not yet.
+func writeLong[T string | []byte](b *mergedString, p T) {
+	if !b.spilled() {
 		if b.spill == nil {
 			// The blocks of a string dropped before it is read are given back when it is
 			// collected.
@@ -289,8 +302,8 @@ func writeText[T string | []byte](b *mergedString, p T) {
 		}
 		writeBlocks(b.spill, b.cur.String())
 		b.cur = strings.Builder{}
-		writeBlocks(b.spill, p)
 	}
+	writeBlocks(b.spill, p)
 }
 
 // Len returns the length of the string.
