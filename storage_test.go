@@ -213,3 +213,57 @@ func TestBatchMerge(t *testing.T) {
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, "--to is required")
 }
+
+// --report over a storage output counts the checks of the records in its parts, earlier
+// runs' included: a first run whose checks pass exits 0; a second, over more records, one
+// of which fails a check, exits 1 with the report of every record; a third, with nothing
+// left to run, reports the same from the parts alone.
+func TestBatchStorageOutputReport(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "s.lua", `local dial = require("dial")
+return function(r)
+  dial.check("positive", r.n > 0)
+  return r.n, { { name = "small", ok = r.n < 10, detail = "n is " .. r.n } }
+end`)
+	writeFile(t, dir, "in.jsonl", "{\"id\":1,\"n\":1}\n{\"id\":2,\"n\":2}\n")
+	out := "files/" + srv.Bucket + "/checked/"
+	reportJSON := filepath.Join(dir, "report.json")
+	run := func() batchRun {
+		return runBatchCommand(t, t.Context(), srv, dir, false, "s.lua", "--input", "in.jsonl",
+			"--output", out, "--flush-records", "1", "--report-json", reportJSON)
+	}
+	r := run()
+	require.Equal(t, 0, r.code, r.stderr)
+	const header = "CHECK     PASSED  FAILED  FAILED RECORDS\n"
+	assert.Equal(t, header+"positive  2       0\nsmall     2       0\n", r.stdout)
+	var first checkReport
+	require.NoError(t, json.Unmarshal([]byte(readFile(t, reportJSON)), &first))
+	assert.Equal(t, checkReport{Output: out, Records: 2, Passed: true, Checks: []runtime.CheckCount{
+		{Name: "positive", Passed: 2}, {Name: "small", Passed: 2}}}, first)
+
+	writeFile(t, dir, "in.jsonl",
+		"{\"id\":1,\"n\":1}\n{\"id\":2,\"n\":2}\n{\"id\":\"big\",\"n\":30}\n")
+	r = run()
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "1 succeeded, 0 failed, 2 done before")
+	want := header + "positive  3       0\nsmall     2       1       \"big\" (n is 30)\n"
+	assert.Equal(t, want, r.stdout)
+	var report checkReport
+	require.NoError(t, json.Unmarshal([]byte(readFile(t, reportJSON)), &report))
+	assert.Equal(t, checkReport{Output: out, Records: 3, Passed: false, Checks: []runtime.CheckCount{
+		{Name: "positive", Passed: 3},
+		{Name: "small", Passed: 2, Failed: 1,
+			Failures: []runtime.CheckFailure{{Key: json.RawMessage(`"big"`), Detail: "n is 30"}}},
+	}}, report)
+
+	require.NoError(t, os.Remove(reportJSON))
+	again := run()
+	assert.Equal(t, 1, again.code, again.stderr)
+	assert.Contains(t, again.stderr, "0 succeeded, 0 failed, 3 done before")
+	assert.Equal(t, want, again.stdout)
+	var rerun checkReport
+	require.NoError(t, json.Unmarshal([]byte(readFile(t, reportJSON)), &rerun))
+	assert.Equal(t, report, rerun)
+}

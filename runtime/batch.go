@@ -83,8 +83,8 @@ type BatchOptions struct {
 	// cut off the output.
 	Warn func(msg string)
 	// Report counts the checks of the shard's records in BatchSummary.Checks when the run ends
-	// without an error: those of each record's last line in the output, so records done by
-	// earlier runs count too.
+	// without an error: those of each record's last line in the output (with Parts, its last
+	// in part name order), so records done by earlier runs count too.
 	Report bool
 }
 
@@ -202,7 +202,7 @@ func RunBatch(ctx context.Context, cfg Config, opts BatchOptions) (BatchSummary,
 	}
 	err = b.run(ctx, start, &sum)
 	if err == nil && opts.Report {
-		sum.Checks, err = tallyChecks(b.output, b.keys)
+		sum.Checks, err = tallyChecks(ctx, b.output, b.opts.Parts, b.keys)
 		if err != nil {
 			err = fmt.Errorf("batch: %w", err)
 		}

@@ -102,6 +102,34 @@ func TestBatchReportCoversEarlierRuns(t *testing.T) {
 	}, sum.Checks)
 }
 
+// With parts, the report counts each key of the input by its last result in part name order,
+// the parts of earlier runs and of other shards included.
+func TestBatchReportFromParts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeLines(t, dir, 3)
+	parts := runtime.DirParts(filepath.Join(dir, "out"))
+	for name, data := range map[string]string{
+		"part-0-000000.jsonl": `{"key":"r1","output":1,` +
+			`"checks":{"small":{"ok":false,"detail":"old"}}}` + "\n",
+		"part-1-000000.jsonl": `{"key":"r1","output":1,"checks":{"small":true}}` + "\n" +
+			`{"key":"gone","output":0,"checks":{"small":false}}` + "\n",
+	} {
+		require.NoError(t, parts.Create(t.Context(), name, []byte(data)))
+	}
+	sum, err := runChecks(t, dir, runtime.BatchOptions{Parts: parts, Report: true})
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.Skipped)
+	assert.Equal(t, 2, sum.Succeeded)
+	assert.Equal(t, []runtime.CheckCount{
+		{Name: "called", Passed: 2},
+		{Name: "even", Passed: 1},
+		{Name: "odd", Passed: 1},
+		{Name: "small", Passed: 2, Failed: 1,
+			Failures: []runtime.CheckFailure{{Key: []byte(`"r3"`), Detail: "n is 3"}}},
+	}, sum.Checks)
+}
+
 func TestBatchChecksMistakes(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct{ script, want string }{

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,43 +159,97 @@ type CheckFailure struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// tallyChecks counts the checks of the output file at path: of each key of the shard (keys
-// marked keyInInput), its last line, whichever run wrote it.
-func tallyChecks(path string, keys keyTable) ([]CheckCount, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+// tallyChecks counts the checks of the output, the file at path or, with parts, the parts in
+// store: of each key of the shard (keys marked keyInInput), its last result, whichever run
+// wrote it (in a part store, the last in part name order).
+func tallyChecks(ctx context.Context, path string, parts PartStore,
+	keys keyTable) ([]CheckCount, error) {
+	t := checkTally{keys: keys, last: make(map[keyID]keyChecks)}
+	var err error
+	if parts != nil {
+		err = t.readParts(ctx, parts)
+	} else {
+		err = t.readFile(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	defer f.Close()
-	type keyChecks struct {
-		key    string
-		checks checkSet
-		n      int
+	return t.counts(), nil
+}
+
+// checkTally gathers the checks of the last result of each key of the shard.
+type checkTally struct {
+	keys keyTable
+	last map[keyID]keyChecks
+	n    int // the results added so far
+}
+
+// keyChecks is the last result of a key: its checks and its position among the results.
+type keyChecks struct {
+	key    string
+	checks checkSet
+	n      int
+}
+
+// add takes res, the result after those added before.
+func (t *checkTally) add(res parsedResult) {
+	if id := idOf(res.key); t.keys[id]&keyInInput != 0 {
+		t.last[id] = keyChecks{res.key, res.checks, t.n}
 	}
-	last := make(map[keyID]keyChecks)
+	t.n++
+}
+
+// readFile adds the results of the output file at path; a missing file has none.
+func (t *checkTally) readFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	r := bufio.NewReaderSize(f, 64<<10)
-	for n := 0; ; n++ {
+	for {
 		line, err := r.ReadBytes('\n')
 		if err == io.EOF && len(line) == 0 {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+			return err
 		}
 		res, err := parseResult(line)
 		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+			return err
 		}
-		if keys[idOf(res.key)]&keyInInput != 0 {
-			last[idOf(res.key)] = keyChecks{res.key, res.checks, n}
+		t.add(res)
+	}
+}
+
+// readParts adds the results of every part in store, in part name order.
+func (t *checkTally) readParts(ctx context.Context, store PartStore) error {
+	names, err := store.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range PartNames(names) {
+		err := readPart(ctx, store, name, func(res parsedResult, _ []byte) error {
+			t.add(res)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
-	byLine := slices.SortedFunc(maps.Values(last), func(a, b keyChecks) int { return a.n - b.n })
+	return nil
+}
+
+// counts returns the counts of the checks, in name order, each check's failures in the order
+// of the results.
+func (t *checkTally) counts() []CheckCount {
+	byPos := slices.SortedFunc(maps.Values(t.last), func(a, b keyChecks) int { return a.n - b.n })
 	counts := map[string]*CheckCount{}
-	for _, kc := range byLine {
+	for _, kc := range byPos {
 		for name, r := range kc.checks {
 			c := counts[name]
 			if c == nil {
@@ -213,5 +268,5 @@ func tallyChecks(path string, keys keyTable) ([]CheckCount, error) {
 	for _, name := range slices.Sorted(maps.Keys(counts)) {
 		out = append(out, *counts[name])
 	}
-	return out, nil
+	return out
 }

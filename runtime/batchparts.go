@@ -84,6 +84,14 @@ func nextSeq(names []string, shard int) int {
 // else is an error.
 func ReadPart(ctx context.Context, store PartStore, name string,
 	fn func(key string, failed bool, line []byte) error) error {
+	return readPart(ctx, store, name, func(res parsedResult, line []byte) error {
+		return fn(res.key, res.failed, line)
+	})
+}
+
+// readPart calls fn with each result line of the part name in store, parsed, as ReadPart.
+func readPart(ctx context.Context, store PartStore, name string,
+	fn func(res parsedResult, line []byte) error) error {
 	rc, err := store.Open(ctx, name)
 	if err != nil {
 		return fmt.Errorf("part %s: %w", name, err)
@@ -100,7 +108,7 @@ func ReadPart(ctx context.Context, store PartStore, name string,
 			if perr != nil {
 				return fmt.Errorf("part %s:%d: not a batch result (%w)", name, n, perr)
 			}
-			if err := fn(pr.key, pr.failed, line); err != nil {
+			if err := fn(pr, line); err != nil {
 				return err
 			}
 		}
