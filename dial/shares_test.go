@@ -17,7 +17,8 @@ import (
 )
 
 // TestShareAcceptRevoke walks Core's sharing flow between two keys: an invitation to a file,
-// accepted by the second key, which then reads the file until the owner revokes it.
+// accepted by the second key, which then reads the file and its metadata until the owner
+// revokes it.
 func TestShareAcceptRevoke(t *testing.T) {
 	t.Parallel()
 	srv := emulatortest.NewServer(t)
@@ -31,6 +32,8 @@ func TestShareAcceptRevoke(t *testing.T) {
 
 	_, err = other.DownloadFile(ctx, url)
 	assert.Equal(t, 403, statusOf(err), "not shared yet")
+	_, err = other.FileMetadata(ctx, url)
+	assert.Equal(t, 403, statusOf(err), "no metadata before sharing")
 
 	link, err := owner.CreateShare(ctx, ShareRequest{Resources: []SharedResource{{URL: url}}})
 	require.NoError(t, err)
@@ -56,6 +59,10 @@ func TestShareAcceptRevoke(t *testing.T) {
 
 	require.NoError(t, other.AcceptInvitation(ctx, id))
 	assert.Equal(t, "numbers", download(t, other, url))
+	meta, err := other.FileMetadata(ctx, url)
+	require.NoError(t, err, "READ covers the metadata")
+	assert.Equal(t, url, meta.URL)
+	assert.Equal(t, int64(len("numbers")), meta.ContentLength)
 	withMe, err := other.ListShares(ctx, ListSharesRequest{})
 	require.NoError(t, err)
 	assert.Contains(t, string(withMe), `"url":"`+url+`"`)
@@ -71,6 +78,8 @@ func TestShareAcceptRevoke(t *testing.T) {
 	require.NoError(t, owner.RevokeShares(ctx, []SharedResource{{URL: url}}))
 	_, err = other.DownloadFile(ctx, url)
 	assert.Equal(t, 403, statusOf(err), "revoked")
+	_, err = other.FileMetadata(ctx, url)
+	assert.Equal(t, 403, statusOf(err), "revoked metadata")
 	_, err = owner.Invitation(ctx, id)
 	require.ErrorIs(t, err, ErrNotFound, "revoking the only resource removes the invitation")
 }

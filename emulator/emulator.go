@@ -265,7 +265,9 @@ func (e *Emulator) route(w http.ResponseWriter, r *http.Request, c *caller, path
 		e.store.serveOp(w, r, c, strings.TrimPrefix(path, "v1/ops/resource/"))
 	case strings.HasPrefix(path, "v1/metadata/"):
 		if typ, rest, ok := resourcePath(strings.TrimPrefix(path, "v1/metadata/")); ok && get {
-			e.store.serveMetadata(w, r, c, typ, rest)
+			if res, ok := e.store.resolve(w, c, typ, rest); ok {
+				e.store.serveMetadata(w, r, res, e.permissionsOf(c))
+			}
 			return
 		}
 		plain(w, http.StatusBadGateway, "No route")

@@ -43,28 +43,44 @@ func newShareState() *shareState {
 	return &shareState{invitations: map[string]*invitation{}, access: map[string]map[string][]string{}}
 }
 
-// mayRead reports whether c may read res: it is in c's bucket, or shared with c (the item or
-// a folder above it) with READ.
-func (e *Emulator) mayRead(c *caller, res resource) bool {
+// ownPermissions are an identity's permissions on the resources of its own bucket. Callers
+// must not change the slice.
+var ownPermissions = []string{"READ", "WRITE", "SHARE"}
+
+// permissions returns what c may do with res, as Core's AccessService looks it up: everything
+// in c's own bucket, otherwise the union of the permissions shared with c on res and on every
+// folder above it (sorted; nil when nothing is shared).
+func (e *Emulator) permissions(c *caller, res resource) []string {
 	if res.bucket == c.bucket {
-		return true
+		return ownPermissions
 	}
 	u := res.url()
 	st := e.shares
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	var out []string
 	for link, perms := range st.access[c.bucket] {
-		if (link == u || strings.HasSuffix(link, "/") && strings.HasPrefix(u, link)) &&
-			slices.Contains(perms, "READ") {
-			return true
+		if link == u || strings.HasSuffix(link, "/") && strings.HasPrefix(u, link) {
+			out = union(out, perms)
 		}
 	}
-	return false
+	return out
+}
+
+// permissionsOf returns the lookup of c's permissions that metadata answers with.
+func (e *Emulator) permissionsOf(c *caller) func(resource) []string {
+	return func(res resource) []string { return e.permissions(c, res) }
+}
+
+// mayRead reports whether c may read res: it is in c's bucket, or shared with c (the item or
+// a folder above it) with READ.
+func (e *Emulator) mayRead(c *caller, res resource) bool {
+	return slices.Contains(e.permissions(c, res), "READ")
 }
 
 // serveSharing answers the sharing endpoints: /v1/ops/resource/share/{create,list,discard,
-// revoke}, /v1/invitations[/{id}], per-request grants, subscriptions, and downloads of
-// resources shared with the caller. It reports whether path was one of them.
+// revoke}, /v1/invitations[/{id}], per-request grants, subscriptions, and reads of resources
+// shared with the caller. It reports whether path was one of them.
 func (e *Emulator) serveSharing(w http.ResponseWriter, r *http.Request, c *caller, path string) bool {
 	post := r.Method == http.MethodPost
 	switch {
@@ -79,18 +95,26 @@ func (e *Emulator) serveSharing(w http.ResponseWriter, r *http.Request, c *calle
 	case strings.HasPrefix(path, "v1/invitations/") && isBucketName(strings.TrimPrefix(path, "v1/invitations/")):
 		return e.serveInvitation(w, r, c, strings.TrimPrefix(path, "v1/invitations/"))
 	case r.Method == http.MethodGet:
-		return e.serveSharedDownload(w, r, c, path)
+		return e.serveSharedRead(w, r, c, path)
 	default:
 		return false
 	}
 	return true
 }
 
-// serveSharedDownload serves GET /v1/{type}/{bucket}/{path} of an item another identity shared
-// with c; other requests are left to the storage.
-func (e *Emulator) serveSharedDownload(w http.ResponseWriter, r *http.Request, c *caller, path string) bool {
-	typ, rest, ok := resourcePath(strings.TrimPrefix(path, "v1/"))
-	if !ok || !strings.HasPrefix(path, "v1/") {
+// serveSharedRead serves GET /v1/{type}/{bucket}/{path} (a download) and GET
+// /v1/metadata/{type}/{bucket}/{path} (an item's metadata or a folder's listing) of a resource
+// in another identity's bucket that c may read: Core checks READ the same way for both. Other
+// requests, and resources c may not read, are left to the storage, which answers them as
+// Core does (403 "You don't have an access to").
+func (e *Emulator) serveSharedRead(w http.ResponseWriter, r *http.Request, c *caller, path string) bool {
+	p, ok := strings.CutPrefix(path, "v1/")
+	if !ok {
+		return false
+	}
+	p, metadata := strings.CutPrefix(p, "metadata/")
+	typ, rest, ok := resourcePath(p)
+	if !ok {
 		return false
 	}
 	bucket, rel, _ := strings.Cut(rest, "/")
@@ -98,10 +122,14 @@ func (e *Emulator) serveSharedDownload(w http.ResponseWriter, r *http.Request, c
 		return false
 	}
 	res, err := parseResourcePath(typ, bucket, rel)
-	if err != nil || res.folder || !e.mayRead(c, res) {
+	if err != nil || !e.mayRead(c, res) {
 		return false
 	}
-	e.store.serveDownload(w, r, res)
+	if metadata {
+		e.store.serveMetadata(w, r, res, e.permissionsOf(c))
+	} else {
+		e.store.serveDownload(w, r, res)
+	}
 	return true
 }
 

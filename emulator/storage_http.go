@@ -238,19 +238,17 @@ func (s *storage) serveDelete(w http.ResponseWriter, r *http.Request, res resour
 	plain(w, http.StatusOK, "")
 }
 
-// serveMetadata handles GET /v1/metadata/{typ}/{rest}: an item's metadata, or a folder's
-// listing paged with limit (0–1000, default 100) and token, recursive or not.
-func (s *storage) serveMetadata(w http.ResponseWriter, r *http.Request, c *caller, typ, rest string) {
-	res, ok := s.resolve(w, c, typ, rest)
-	if !ok {
-		return
-	}
+// serveMetadata answers GET /v1/metadata/{typ}/{bucket}/{path} of res, which the caller may
+// read: an item's metadata, or a folder's listing paged with limit (0–1000, default 100) and
+// token, recursive or not. With ?permissions=true every resource described carries perms(it),
+// the caller's permissions on it.
+func (s *storage) serveMetadata(w http.ResponseWriter, r *http.Request, res resource, perms func(resource) []string) {
 	q := r.URL.Query()
 	limit := 100
 	if v, ok := q["limit"]; ok {
 		n, err := strconv.Atoi(v[0])
 		if err != nil || n < 0 || n > 1000 {
-			if typ == "files" {
+			if res.typ == "files" {
 				plain(w, http.StatusBadRequest, "Limit is out of allowed range: [0, 1000]")
 			} else {
 				plain(w, http.StatusBadRequest,
@@ -261,12 +259,11 @@ func (s *storage) serveMetadata(w http.ResponseWriter, r *http.Request, c *calle
 		limit = n
 	}
 	notFound := ""
-	if typ != "files" {
+	if res.typ != "files" {
 		notFound = "Not found: " + res.url()
 	}
-	var perms []string
-	if strings.EqualFold(q.Get("permissions"), "true") {
-		perms = []string{"READ", "WRITE", "SHARE"}
+	if !strings.EqualFold(q.Get("permissions"), "true") {
+		perms = func(resource) []string { return nil }
 	}
 	var body any
 	if !res.folder {
@@ -276,7 +273,7 @@ func (s *storage) serveMetadata(w http.ResponseWriter, r *http.Request, c *calle
 			return
 		}
 		m := itemMetadata(res, e, true)
-		m.Permissions = perms
+		m.Permissions = perms(res)
 		body = m
 	} else {
 		after := ""
@@ -300,18 +297,18 @@ func (s *storage) serveMetadata(w http.ResponseWriter, r *http.Request, c *calle
 			child := resourceFromKey(n.key)
 			if n.item == nil {
 				cm := folderMetadata(child)
-				cm.Permissions = perms
+				cm.Permissions = perms(child)
 				m.Items = append(m.Items, cm)
 				continue
 			}
 			cm := itemMetadata(child, n.item, false)
-			cm.Permissions = perms
+			cm.Permissions = perms(child)
 			m.Items = append(m.Items, cm)
 		}
 		if more {
 			m.NextToken = base64.RawURLEncoding.EncodeToString([]byte(page[len(page)-1].key))
 		}
-		m.Permissions = perms
+		m.Permissions = perms(res)
 		body = m
 	}
 	ct := "application/json"
