@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -38,12 +37,4 @@ func openCache(dir string, ttl time.Duration) (*dial.Cache, error) {
 		dir = d
 	}
 	return dial.NewCache(dir, ttl)
-}
-
-// cacheNote is ", N from cache" for a session with a cache, else "".
-func cacheNote(c *dial.Cache) string {
-	if c == nil {
-		return ""
-	}
-	return fmt.Sprintf(", %d from cache", c.Hits())
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -58,4 +59,34 @@ func TestBatchCacheFlagErrors(t *testing.T) {
 		assert.Equal(t, 2, run.code, run.stderr)
 		assert.Contains(t, run.stderr, tt.want)
 	}
+}
+
+// --usage counts the answers of the caches scripts open with dial.client{cache = …} too, in
+// run and in batch.
+func TestUsageCountsScriptCacheHits(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	require.NoError(t, os.Mkdir(cache, 0o700))
+	client := `local dial = require("dial")
+local c = dial.client{base_url = arg[1], api_key = arg[2], cache = arg[3]}
+`
+	writeFile(t, dir, "twice.lua", client+`for _ = 1, 2 do assert(c:ask("gpt-4o", "the same question")) end`)
+	r := cli(t, "-q", "--usage", filepath.Join(dir, "twice.lua"), srv.URL, srv.Key, cache)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, 1, srv.Emulator.Requests("gpt-4o"), "the second chat is answered from the cache")
+	assert.Contains(t, r.stderr, "dialua: usage: 2 responses, 1 from cache, ")
+
+	writeFile(t, dir, "ask.lua", client+`return function(r) return (assert(c:ask("echo", r.text))) end`)
+	writeFile(t, dir, "in.jsonl", "{\"id\":1,\"text\":\"one\"}\n{\"id\":2,\"text\":\"two\"}\n")
+	batch := func(out string) batchRun {
+		run := runBatchCommand(t, t.Context(), srv, dir, false, "ask.lua", "--input", "in.jsonl",
+			"--output", out, "--usage", srv.URL, srv.Key, cache)
+		require.Equal(t, 0, run.code, run.stderr)
+		return run
+	}
+	assert.Contains(t, batch("out1.jsonl").stderr, "dialua: usage: 2 responses, 0 from cache, ")
+	assert.Contains(t, batch("out2.jsonl").stderr, "dialua: usage: 2 responses, 2 from cache, ")
+	assert.Equal(t, 2, srv.Emulator.Requests("echo"), "the rerun is answered from the cache")
 }

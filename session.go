@@ -90,6 +90,9 @@ func (c *command) sessionWith(ctx context.Context, o *options, pool dial.PoolOpt
 			o.clientOptions(append(slices.Clip(shared), dial.WithSecrets(c.secrets))))}
 	if o.usage {
 		s.dial.Usage = &lualib.UsageCounter{}
+		if o.cache != nil {
+			s.dial.Usage.CountCache(o.cache)
+		}
 		defer s.printUsage(ctx)
 	}
 	if c.isTerminal(c.stderr) {
@@ -194,16 +197,21 @@ func (c *command) runtimeConfig(o *options) runtime.Config {
 	}
 }
 
-// printUsage prints the token usage summed over the session, and its cost when the pricing
-// of every deployment used is known (see lualib.UsageCounter.Cost).
+// printUsage prints the token usage summed over the session, how many responses came from a
+// cache when one was used (batch's --cache or a script's), and the cost when the pricing of
+// every deployment used is known (see lualib.UsageCounter.Cost).
 func (s *session) printUsage(ctx context.Context) {
 	n, prompt, completion, total := s.dial.Usage.Totals()
+	cached := ""
+	if hits, ok := s.dial.Usage.CacheHits(); ok {
+		cached = fmt.Sprintf(", %d from cache", hits)
+	}
 	cost := ""
 	if c, ok := s.dial.Usage.Cost(ctx); ok {
 		cost = ", cost " + lualib.FormatCost(c)
 	}
 	fmt.Fprintf(s.stderr, "dialua: usage: %d %s%s, %d prompt + %d completion = %d tokens%s\n",
-		n, plural(n, "response", "responses"), cacheNote(s.o.cache), prompt, completion, total, cost)
+		n, plural(n, "response", "responses"), cached, prompt, completion, total, cost)
 }
 
 // plural returns one or many by n.

@@ -45,6 +45,7 @@ type Dial struct {
 	pools         []*dial.Pool               // pools scripts made with dial.pool{}
 	streams       map[*streamHandle]struct{} // streams a run may leave open
 	scripted      map[*dial.Client]bool      // clients whose credentials are Lua functions
+	caches        map[cacheSpec]*dial.Cache  // response caches scripts opened (see cacheOption)
 	errMeta       *lua.LTable                // metatable of err tables
 }
 

@@ -171,3 +171,28 @@ func TestUsageCountsEveryStepOfAToolRun(t *testing.T) {
 	assert.Equal(t, int64(3+3), completion)
 	assert.Equal(t, prompt+completion, total)
 }
+
+// The caches scripts open are counted once each, however many clients share them, and the
+// count is of the answers they gave.
+func TestUsageCountsScriptCacheHits(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.NewServer(t)
+	pool := dial.NewPool(dial.PoolOptions{})
+	defer pool.Close()
+	cfg := dialConfig(srv, pool)
+	h := newHost(t, cfg, io.Discard)
+	_, counted := cfg.Usage.CacheHits()
+	assert.False(t, counted, "no cache before a script opens one")
+	require.NoError(t, h.RunString(t.Context(), fmt.Sprintf(`
+		local dial = require("dial")
+		for _, prompt in ipairs{"one", "two", "one", "one"} do
+			local c = dial.client{base_url = %q, api_key = %q, cache = "."}
+			assert(c:ask("echo", prompt))
+		end`, srv.URL, srv.Key)))
+	hits, counted := cfg.Usage.CacheHits()
+	assert.True(t, counted)
+	assert.Equal(t, int64(2), hits)
+	assert.Equal(t, 2, srv.Emulator.Requests("echo"))
+	responses, _, _, _ := cfg.Usage.Totals()
+	assert.Equal(t, int64(4), responses, "an answer from the cache is a response too")
+}

@@ -50,9 +50,33 @@ func (m *Dial) cacheOption(L *lua.LState, o optionTable) dial.Option {
 	if ttl < 0 {
 		L.ArgError(o.n, "option 'cache_ttl' must not be negative")
 	}
-	cache, err := dial.NewCache(dir, time.Duration(ttl*float64(time.Second)))
-	if err != nil {
-		L.ArgError(o.n, err.Error())
+	return dial.WithCache(m.openCache(L, o.n, cacheSpec{dir, time.Duration(ttl * float64(time.Second))}))
+}
+
+// cacheSpec is what a dial.client{} table asks of a cache: its resolved directory and ttl.
+type cacheSpec struct {
+	dir string
+	ttl time.Duration
+}
+
+// openCache returns the state's cache of spec, opened at its first use and counted in the
+// run's usage (cfg.Usage) then: the clients a state makes share one cache of each spec, so the
+// caches counted are at most the states times the specs, however many clients scripts make. A
+// failure to open raises as an error of argument n.
+func (m *Dial) openCache(L *lua.LState, n int, spec cacheSpec) *dial.Cache {
+	if c := m.caches[spec]; c != nil {
+		return c
 	}
-	return dial.WithCache(cache)
+	c, err := dial.NewCache(spec.dir, spec.ttl)
+	if err != nil {
+		L.ArgError(n, err.Error())
+	}
+	if m.caches == nil {
+		m.caches = map[cacheSpec]*dial.Cache{}
+	}
+	m.caches[spec] = c
+	if m.cfg.Usage != nil {
+		m.cfg.Usage.CountCache(c)
+	}
+	return c
 }

@@ -29,7 +29,8 @@ type DialConfig struct {
 	// host masks them in its own output with Secrets.Redact, and gives the same set to
 	// Default's client. When nil, each state's module keeps a set of its own.
 	Secrets *dial.Secrets
-	// Usage, when not nil, sums the token usage of every chat and embeddings response.
+	// Usage, when not nil, sums the token usage of every chat and embeddings response, and
+	// counts the hits of the response caches scripts open (dial.client{cache = …}).
 	Usage *UsageCounter
 	// Progress, when not nil, is asked for a progress sink before a file upload or download
 	// of total bytes (-1 when unknown) described by label; the module writes every transferred
@@ -43,12 +44,37 @@ type DialConfig struct {
 	KeepStreams bool
 }
 
-// UsageCounter sums token usage over a run, and what each deployment used for
-// [UsageCounter.Cost]. It is safe for concurrent use; the zero value is ready.
+// UsageCounter sums token usage over a run, what each deployment used for
+// [UsageCounter.Cost], and the hits of the run's response caches. It is safe for concurrent
+// use; the zero value is ready.
 type UsageCounter struct {
 	mu                                              sync.Mutex
 	requests, promptTokens, completionTokens, total int64
 	byDeployment                                    map[usageKey]*deploymentUsage
+	caches                                          map[*dial.Cache]struct{}
+}
+
+// CountCache adds the requests c answers to [UsageCounter.CacheHits]: all of them, since c
+// was made, however often c is given. The module gives it every cache a script opens; the
+// host gives it the caches it hands the clients itself.
+func (u *UsageCounter) CountCache(c *dial.Cache) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.caches == nil {
+		u.caches = map[*dial.Cache]struct{}{}
+	}
+	u.caches[c] = struct{}{}
+}
+
+// CacheHits returns how many responses the caches given to CountCache answered, and whether
+// any cache was given at all.
+func (u *UsageCounter) CacheHits() (hits int64, counted bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for c := range u.caches {
+		hits += c.Hits()
+	}
+	return hits, len(u.caches) > 0
 }
 
 // Add records one response's usage.
