@@ -15,6 +15,10 @@ import (
 // total_tokens when it is answered; a request arriving with a window used up is refused with
 // 429, Core's message and a Retry-After until the window frees up.
 //
+// As in Core, a request's admission checks the windows and counts the request in one step, so
+// concurrent requests never take more of a request window than it has left; its tokens are
+// known only once it is answered, so requests admitted together may end up over a token window.
+//
 // As in Core, the minute and hour windows are trailing and the day, week and month windows are
 // calendar-aligned (UTC, weeks starting on Monday).
 type RateLimit struct {
@@ -60,6 +64,24 @@ type usageBook struct {
 func (b *usageBook) add(c *caller, id string, ev usageEvent) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.record(c, id, ev)
+}
+
+// admit checks lim for a request of c on id at now and records the request unless a window is
+// used up, under one lock: of concurrent requests, no more are admitted than the request windows
+// have room for. It returns what [exceeded] does.
+func (b *usageBook) admit(c *caller, id string, lim RateLimit, now time.Time) (msg string, until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	msg, until = exceeded(lim, b.events[c][id], now)
+	if msg == "" {
+		b.record(c, id, usageEvent{at: now, request: true})
+	}
+	return msg, until
+}
+
+// record appends ev to the events of c on id; b.mu is held.
+func (b *usageBook) record(c *caller, id string, ev usageEvent) {
 	if b.events == nil {
 		b.events = map[*caller]map[string][]usageEvent{}
 	}
@@ -138,7 +160,7 @@ func limitOr(n int64) int64 {
 // limit it answers 429 with Core's message and a Retry-After, and returns false.
 func (e *Emulator) admit(w http.ResponseWriter, c *caller, d *deployment) bool {
 	now := time.Now()
-	msg, until := exceeded(c.limits[d.ID], e.usage.list(c, d.ID), now)
+	msg, until := e.usage.admit(c, d.ID, c.limits[d.ID], now)
 	if msg != "" {
 		secs := int64(math.Ceil(until.Sub(now).Seconds()))
 		w.Header().Set("Retry-After", strconv.FormatInt(max(1, secs), 10))
@@ -146,7 +168,6 @@ func (e *Emulator) admit(w http.ResponseWriter, c *caller, d *deployment) bool {
 			DisplayMessage: "You have exceeded your rate limit for " + d.ID + "."})
 		return false
 	}
-	e.usage.add(c, d.ID, usageEvent{at: now, request: true})
 	return true
 }
 

@@ -2,6 +2,8 @@ package emulator_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,6 +76,63 @@ func TestRequestRateLimit(t *testing.T) {
 	status, _, body := chatAs(t, srv, "gpt-4o", "hi")
 	assert.Equal(t, 429, status)
 	assert.Regexp(t, `Hit request rate limit\. Hour limit: 2 / 2 requests\. Day limit: \d+ / 9223372036854775807 requests\.`, body)
+}
+
+// TestRequestRateLimitConcurrent sends together more requests than the hour's request limit has
+// room left for: exactly that many are admitted, the others get 429, and the window ends up full,
+// not over.
+func TestRequestRateLimitConcurrent(t *testing.T) {
+	t.Parallel()
+	const limit, used, sent = 5, 2, 32
+	cfg := emulator.DefaultConfig()
+	cfg.Keys[0].Limits = map[string]emulator.RateLimit{"gpt-4o": {RequestHour: limit}}
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
+	for range used {
+		status, _, body := chatAs(t, srv, "gpt-4o", "hi")
+		require.Equal(t, 200, status, body)
+	}
+	srv.Handle("POST /openai/deployments/gpt-4o/chat/completions", emulatortest.Barrier(sent, srv.Emulator))
+	type result struct {
+		status int
+		body   string
+	}
+	results := make(chan result, sent)
+	for range sent {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost,
+			srv.URL+"/openai/deployments/gpt-4o/chat/completions",
+			strings.NewReader(`{"messages":[{"role":"user","content":"hi"}]}`))
+		require.NoError(t, err)
+		req.Header.Set("Api-Key", srv.Key)
+		req.Header.Set("Content-Type", "application/json")
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- result{body: err.Error()}
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				b = []byte(err.Error())
+			}
+			results <- result{resp.StatusCode, string(b)}
+		}()
+	}
+	statuses := map[int]int{}
+	for range sent {
+		r := <-results
+		statuses[r.status]++
+		if r.status == http.StatusTooManyRequests {
+			assert.Contains(t, r.body, fmt.Sprintf("Hour limit: %d / %d requests.", limit, limit),
+				"a refused request sees the window full, not over")
+		} else {
+			assert.Equal(t, http.StatusOK, r.status, r.body)
+		}
+	}
+	assert.Equal(t, map[int]int{http.StatusOK: limit - used, http.StatusTooManyRequests: sent - (limit - used)}, statuses)
+	_, _, body := get(t, srv, "/v1/deployments/gpt-4o/limits")
+	assert.Equal(t, map[string]any{"total": float64(limit), "used": float64(limit)},
+		stats(t, body)["hourRequestStats"], "the window ends up full, not over")
 }
 
 func TestUserLimitsAndUsage(t *testing.T) {

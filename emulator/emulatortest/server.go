@@ -1,5 +1,6 @@
 // Package emulatortest starts a DIAL Core emulator on a loopback port for a test, and provides
-// handlers that override its answers (fixed JSON, an SSE transcript, failures before success).
+// handlers that override its answers (fixed JSON, an SSE transcript, failures before success) or
+// hold requests back until several have arrived.
 // It keeps the test harness out of the emulator package as net/http/httptest does for net/http.
 package emulatortest
 
@@ -151,6 +152,26 @@ func Fail(n int, status int, retryAfter int, next http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(failure{Error: failureBody{Message: http.StatusText(status), Code: strconv.Itoa(status)}})
+	})
+}
+
+// Barrier holds each of the first n requests until the nth has arrived, then passes them all to
+// next at once (n ≥ 1); later requests pass straight through. A held request whose context ends is
+// answered 503 without reaching next. It is safe for concurrent use, and lets a test send n
+// requests that reach next together without sleeping.
+func Barrier(n int, next http.Handler) http.Handler {
+	var arrived atomic.Int64
+	open := make(chan struct{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if arrived.Add(1) == int64(n) {
+			close(open)
+		}
+		select {
+		case <-open:
+			next.ServeHTTP(w, r)
+		case <-r.Context().Done():
+			http.Error(w, "barrier: the request ended before the others arrived", http.StatusServiceUnavailable)
+		}
 	})
 }
 
