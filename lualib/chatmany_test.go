@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator/emulatortest"
 )
 
@@ -18,9 +17,7 @@ import (
 func TestChatManyConvertsEachResultAsItCompletes(t *testing.T) {
 	t.Parallel()
 	srv := emulatortest.NewServer(t)
-	pool := dial.NewPool(dial.PoolOptions{})
-	defer pool.Close()
-	cfg := dialConfig(srv, pool)
+	cfg := poolConfig(t, srv)
 	h := newHost(t, cfg, io.Discard)
 	L := h.State()
 	L.SetGlobal("converted", L.NewFunction(func(L *lua.LState) int {

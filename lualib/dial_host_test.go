@@ -31,6 +31,13 @@ func dialConfig(srv *emulatortest.Server, pool *dial.Pool) *lualib.DialConfig {
 }
 
 // newHost returns a host with the dial module of cfg, writing print output to out.
+// poolConfig is dialConfig over a pool of its own, closed when the test ends.
+func poolConfig(t testing.TB, srv *emulatortest.Server) *lualib.DialConfig {
+	pool := dial.NewPool(dial.PoolOptions{})
+	t.Cleanup(func() { pool.Close() })
+	return dialConfig(srv, pool)
+}
+
 func newHost(t testing.TB, cfg *lualib.DialConfig, out io.Writer) *runtime.Host {
 	t.Helper()
 	h, err := runtime.New(runtime.Config{Stdout: out, WorkDir: t.TempDir(),
@@ -154,9 +161,7 @@ func TestDefaultReportsTheHostsError(t *testing.T) {
 func TestUsageCountsEveryStepOfAToolRun(t *testing.T) {
 	t.Parallel()
 	srv := emulatortest.NewServer(t)
-	pool := dial.NewPool(dial.PoolOptions{})
-	defer pool.Close()
-	cfg := dialConfig(srv, pool)
+	cfg := poolConfig(t, srv)
 	h := newHost(t, cfg, io.Discard)
 	require.NoError(t, h.RunString(t.Context(), `
 		local client = require("dial").default()
@@ -177,9 +182,7 @@ func TestUsageCountsEveryStepOfAToolRun(t *testing.T) {
 func TestUsageCountsScriptCacheHits(t *testing.T) {
 	t.Parallel()
 	srv := emulatortest.NewServer(t)
-	pool := dial.NewPool(dial.PoolOptions{})
-	defer pool.Close()
-	cfg := dialConfig(srv, pool)
+	cfg := poolConfig(t, srv)
 	h := newHost(t, cfg, io.Discard)
 	_, counted := cfg.Usage.CacheHits()
 	assert.False(t, counted, "no cache before a script opens one")

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator/emulatortest"
 	"github.com/dialua/dialua/lualib"
 )
@@ -35,9 +34,7 @@ func TestUsageCost(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			pool := dial.NewPool(dial.PoolOptions{})
-			t.Cleanup(func() { pool.Close() })
-			cfg := dialConfig(srv, pool)
+			cfg := poolConfig(t, srv)
 			h := newHost(t, cfg, io.Discard)
 			require.NoError(t, h.RunString(t.Context(), tc.script))
 			h.Close()

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dialua/dialua/dial"
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
 )
@@ -15,9 +14,7 @@ import (
 func TestUsageCountsEveryAttemptOfAnExtraction(t *testing.T) {
 	t.Parallel()
 	srv := emulatortest.NewServer(t, emulatortest.WithDeployments(emulator.Deployment{ID: "sloppy", InvalidJSONFirst: 1}))
-	pool := dial.NewPool(dial.PoolOptions{})
-	defer pool.Close()
-	cfg := dialConfig(srv, pool)
+	cfg := poolConfig(t, srv)
 	h := newHost(t, cfg, io.Discard)
 	require.NoError(t, h.RunString(t.Context(), `
 		local doc = assert(require("dial").default():extract{ deployment = "sloppy", prompt = "Dune, 1965",

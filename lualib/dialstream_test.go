@@ -24,9 +24,7 @@ const openStream = `it, st = require("dial").default():stream{ deployment = "gpt
 func TestStreamKeptAcrossRuns(t *testing.T) {
 	t.Parallel()
 	srv := emulatortest.NewServer(t)
-	pool := dial.NewPool(dial.PoolOptions{})
-	defer pool.Close()
-	cfg := dialConfig(srv, pool)
+	cfg := poolConfig(t, srv)
 	cfg.KeepStreams = true
 	var out strings.Builder
 	h := newHost(t, cfg, &out)
@@ -75,9 +73,7 @@ func TestKeptStreamClosedWithTheHost(t *testing.T) {
 		<-r.Context().Done() // ends when the client closes the connection
 		close(gone)
 	}))
-	pool := dial.NewPool(dial.PoolOptions{})
-	defer pool.Close()
-	cfg := dialConfig(srv, pool)
+	cfg := poolConfig(t, srv)
 	cfg.KeepStreams = true
 	h := newHost(t, cfg, io.Discard)
 	require.NoError(t, h.RunString(t.Context(), strings.Replace(openStream, "gpt-4o", "hang", 1)))
