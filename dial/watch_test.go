@@ -1,9 +1,12 @@
 package dial
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,6 +153,86 @@ func TestWatchSharedRevoked(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"UPDATE " + shared, "CREATE " + own}, got, "v3 is not reported")
+}
+
+// TestWatchHeartbeats: a subscription that gets many heartbeats before its event delivers
+// the event alone, without reconnecting, even with a client idle timeout shorter than the
+// quiet time before it.
+func TestWatchHeartbeats(t *testing.T) {
+	t.Parallel()
+	const period, idle, beats = 2 * time.Millisecond, 20 * time.Millisecond, 30
+	cfg := emulator.DefaultConfig()
+	cfg.HeartbeatPeriod = emulator.Duration(period)
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
+	hb := &heartbeatCounter{n: beats, reached: make(chan struct{})}
+	c, waits := newTestClient(t, srv, WithTimeout(idle), WithHTTPClient(&http.Client{Transport: hb}))
+	// The upload goes through a client with the default idle timeout: only the watch is
+	// under test.
+	up, _ := newTestClient(t, srv)
+	ctx := watchContext(t)
+	url := "files/" + srv.Bucket + "/watched.txt"
+
+	start := time.Now()
+	var quiet time.Duration
+	uploaded := make(chan error, 1)
+	go func() {
+		select {
+		case <-hb.reached:
+			quiet = time.Since(start)
+			_, err := up.UploadFile(ctx, url, strings.NewReader("x"))
+			uploaded <- err
+		case <-ctx.Done():
+			uploaded <- ctx.Err()
+		}
+	}()
+	var got []string
+	connects := 0
+	err := c.Watch(ctx, []string{url}, func(e ResourceEvent) bool {
+		got = append(got, e.Action+" "+e.URL)
+		return false
+	}, WatchOptions{OnConnect: func() bool { connects++; return true }})
+	require.NoError(t, err)
+	require.NoError(t, <-uploaded)
+	assert.Equal(t, []string{"CREATE " + url}, got, "heartbeats are not events")
+	assert.Equal(t, 1, connects, "heartbeats do not end the subscription")
+	assert.Empty(t, waits.all(), "no reconnection")
+	assert.Greater(t, quiet, idle, "%d heartbeats take longer than the idle timeout", beats)
+}
+
+// heartbeatCounter is a transport that closes reached once the bodies of resource
+// subscriptions have brought n ": heartbeat" comments to the client.
+type heartbeatCounter struct {
+	n       int
+	reached chan struct{}
+
+	mu   sync.Mutex
+	seen []byte // what the subscriptions have read so far
+	once sync.Once
+}
+
+func (h *heartbeatCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && strings.HasSuffix(r.URL.Path, "/v1/ops/resource/subscribe") {
+		resp.Body = &heartbeatBody{ReadCloser: resp.Body, h: h}
+	}
+	return resp, err
+}
+
+// heartbeatBody reports what a subscription reads to its counter.
+type heartbeatBody struct {
+	io.ReadCloser
+	h *heartbeatCounter
+}
+
+func (b *heartbeatBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.h.mu.Lock()
+	b.h.seen = append(b.h.seen, p[:n]...)
+	if bytes.Count(b.h.seen, []byte(": heartbeat\n\n")) >= b.h.n {
+		b.h.once.Do(func() { close(b.h.reached) })
+	}
+	b.h.mu.Unlock()
+	return n, err
 }
 
 // watchContext bounds a test's watch, so that a missing event fails the test instead of

@@ -37,6 +37,9 @@ type Config struct {
 	// LegacyIfMatch restores the behaviour of Core before early 2026: If-Match is ignored when the
 	// resource does not exist. By default a missing resource fails If-Match with 412 (RFC 9110).
 	LegacyIfMatch bool `json:"legacy_if_match,omitempty"`
+	// HeartbeatPeriod is how often a quiet resource subscription gets a ": heartbeat" comment
+	// ("30s"); zero means Core's 30 s. Tests shorten it to see heartbeats without waiting.
+	HeartbeatPeriod Duration `json:"heartbeat_period,omitempty"`
 }
 
 // Identity is one credential and the caller it stands for.
@@ -197,6 +200,8 @@ const (
 	SecondBucket      = "EmuBucketSecond"
 	RestrictedBucket  = "EmuBucketRestricted"
 	defaultUploadSize = 512 << 20
+	// defaultHeartbeat is Core's period of subscription heartbeats.
+	defaultHeartbeat = Duration(30 * time.Second)
 )
 
 // DefaultConfig is what `dialua serve` and `dialua run` without a URL offer: the identities
@@ -255,6 +260,9 @@ func LoadConfig(path string) (Config, error) {
 
 // validate reports the first inconsistency of cfg.
 func (cfg Config) validate() error {
+	if cfg.HeartbeatPeriod < 0 {
+		return errors.New("emulator config: negative heartbeat_period")
+	}
 	seen := map[string]bool{}
 	for _, id := range append(append([]Identity{}, cfg.Keys...), cfg.Tokens...) {
 		if id.Key == "" {

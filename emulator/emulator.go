@@ -71,6 +71,9 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.MaxUploadSize == 0 {
 		cfg.MaxUploadSize = defaultUploadSize
 	}
+	if cfg.HeartbeatPeriod == 0 {
+		cfg.HeartbeatPeriod = defaultHeartbeat
+	}
 	e := &Emulator{
 		cfg:         cfg,
 		keys:        map[string]*caller{},

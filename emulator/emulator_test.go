@@ -248,13 +248,15 @@ func TestLoadConfig(t *testing.T) {
 	good := write("good.json", `{
 		"keys": [{"key": "k1", "bucket": "B1", "deployments": ["fast"]}],
 		"tokens": [{"key": "t1"}],
-		"deployments": [{"id": "fast", "reply": "hi", "chunk_delay": "5ms", "status": 429, "retry_after": 2, "fail_times": 1}]
+		"deployments": [{"id": "fast", "reply": "hi", "chunk_delay": "5ms", "status": 429, "retry_after": 2, "fail_times": 1}],
+		"heartbeat_period": "50ms"
 	}`)
 	cfg, err := emulator.LoadConfig(good)
 	require.NoError(t, err)
 	require.Len(t, cfg.Deployments, 1)
 	assert.Equal(t, emulator.Duration(5e6), cfg.Deployments[0].ChunkDelay)
 	assert.Equal(t, 429, cfg.Deployments[0].Status)
+	assert.Equal(t, emulator.Duration(5e7), cfg.HeartbeatPeriod)
 
 	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	assert.Equal(t, "k1", srv.Key)
@@ -271,6 +273,7 @@ func TestLoadConfig(t *testing.T) {
 		"dupdep.json":    `{"deployments": [{"id": "x"}], "applications": [{"id": "x"}]}`,
 		"emptyid.json":   `{"deployments": [{"id": ""}]}`,
 		"negative.json":  `{"deployments": [{"id": "x", "chunks": -1}]}`,
+		"heartbeat.json": `{"heartbeat_period": "-1s"}`,
 		"malformed.json": `{"keys": [`,
 	} {
 		_, err := emulator.LoadConfig(write(name, content))

@@ -8,9 +8,6 @@ import (
 	"time"
 )
 
-// heartbeatPeriod is how often a quiet subscription gets Core's ": heartbeat" comment.
-const heartbeatPeriod = 30 * time.Second
-
 // resourceEvent is Core's ResourceEvent.
 type resourceEvent struct {
 	URL       string `json:"url"`
@@ -84,7 +81,8 @@ func (e *Emulator) DropSubscriptions() {
 // storage item (not a folder) that the caller may read; the
 // subscription is registered before the 200 answer, so a client that has the answer sees
 // every later change. Events are "data: {url, action, timestamp, etag}" lines, for changes made
-// while the caller may read the resource; quiet streams get ": heartbeat" comments.
+// while the caller may read the resource; quiet streams get ": heartbeat" comments every
+// [Config.HeartbeatPeriod].
 func (e *Emulator) serveSubscribe(w http.ResponseWriter, r *http.Request, c *caller) {
 	var req struct {
 		Resources []struct {
@@ -135,7 +133,7 @@ func (e *Emulator) serveSubscribe(w http.ResponseWriter, r *http.Request, c *cal
 		}
 	}
 	flush()
-	beat := time.NewTicker(heartbeatPeriod)
+	beat := time.NewTicker(time.Duration(e.cfg.HeartbeatPeriod))
 	defer beat.Stop()
 	for {
 		select {
