@@ -24,8 +24,9 @@ type request struct {
 	header http.Header
 	body   *requestBody
 	cc     *callConfig
-	// noIdle turns the idle timeout off: a subscription may be quiet for as long as it likes.
-	noIdle bool
+	// idle, when not zero, replaces the client's idle timeout for this request: a subscription
+	// has one of its own. Negative turns it off.
+	idle time.Duration
 }
 
 // requestBody produces the body of each attempt.
@@ -122,8 +123,8 @@ func (c *Client) try(ctx context.Context, r *request, n int) (*http.Response, er
 	// which mapError turns into ErrTimeout, while a cancellation of ctx stays the caller's.
 	actx, cancel := context.WithCancelCause(ctx)
 	timeout := c.cfg.timeout
-	if r.noIdle {
-		timeout = 0
+	if r.idle != 0 {
+		timeout = max(r.idle, 0)
 	}
 	idle := newIdleTimer(timeout, func() { cancel(errIdle) })
 	fail := func(err error) (*http.Response, error) {
@@ -356,6 +357,7 @@ type idleTimer struct {
 	start   time.Time
 	last    atomic.Int64 // nanoseconds since start of the last activity
 	stopped atomic.Bool
+	paused  atomic.Bool // the reader is busy elsewhere: no time is idle
 	t       *time.Timer
 	fire    func()
 }
@@ -373,6 +375,10 @@ func (it *idleTimer) check() {
 	if it.stopped.Load() {
 		return
 	}
+	if it.paused.Load() {
+		it.t.Reset(it.d)
+		return
+	}
 	idle := time.Since(it.start) - time.Duration(it.last.Load())
 	if idle >= it.d {
 		it.fire()
@@ -384,6 +390,22 @@ func (it *idleTimer) check() {
 func (it *idleTimer) touch() {
 	if it != nil {
 		it.last.Store(int64(time.Since(it.start)))
+	}
+}
+
+// pause stops the clock until resume: the time the reader spends on what it read is not
+// idleness of the connection.
+func (it *idleTimer) pause() {
+	if it != nil {
+		it.paused.Store(true)
+	}
+}
+
+// resume starts the clock again, from now.
+func (it *idleTimer) resume() {
+	if it != nil {
+		it.touch()
+		it.paused.Store(false)
 	}
 }
 

@@ -40,21 +40,28 @@ type WatchOptions struct {
 	WaitMin, WaitMax time.Duration
 	// CallOptions apply to every subscription request.
 	CallOptions []CallOption
+	// Idle is how long a subscription may go without an event or a heartbeat before Watch
+	// takes it for dead and subscribes again; zero means DefaultWatchIdle, negative never.
+	Idle time.Duration
 }
 
 // Reconnection waits of [Client.Watch].
 const (
 	DefaultWatchWaitMin = time.Second
 	DefaultWatchWaitMax = 30 * time.Second
+	// DefaultWatchIdle is three of the heartbeats Core sends a quiet subscription every 30 s.
+	DefaultWatchIdle = 90 * time.Second
 )
 
 // Watch subscribes to changes of the storage items urls (POST /v1/ops/resource/subscribe;
 // Core watches items, not folders, and an item may not exist yet) and calls fn with each
 // event, on the caller's goroutine, until fn returns false (Watch then returns nil) or ctx
-// ends (it returns the context's error). The subscription has no idle timeout: Core keeps it
-// alive with heartbeats. When the stream ends or breaks, or the server answers with a status
-// worth retrying, Watch subscribes again after a wait that grows with each failure in a row;
-// changes made while it is disconnected are not reported. Other errors (a bad URL, 400, 403)
+// ends (it returns the context's error). The subscription has an idle timeout of its own
+// (opts.Idle) instead of the client's: Core keeps a quiet subscription alive with
+// heartbeats, so one that falls silent is dead. When the stream ends, breaks or falls
+// silent, or the server answers with a status worth retrying, Watch subscribes again after a
+// wait that grows with each failure in a row; changes made while it is disconnected are not
+// reported. Other errors (a bad URL, 400, 403)
 // end it.
 func (c *Client) Watch(ctx context.Context, urls []string, fn func(ResourceEvent) bool, opts WatchOptions) error {
 	if len(urls) == 0 {
@@ -83,10 +90,14 @@ func (c *Client) Watch(ctx context.Context, urls []string, fn func(ResourceEvent
 	if waitMax < waitMin {
 		waitMax = max(DefaultWatchWaitMax, waitMin)
 	}
+	idle := opts.Idle
+	if idle == 0 {
+		idle = DefaultWatchIdle
+	}
 	failures := 0
 	for {
 		r := &request{method: http.MethodPost, path: "v1/ops/resource/subscribe", body: jsonBody(body),
-			cc: cc, noIdle: true, header: http.Header{"Accept": {"text/event-stream"}}}
+			cc: cc, idle: idle, header: http.Header{"Accept": {"text/event-stream"}}}
 		done, connected, err := c.watchOnce(ctx, r, fn, opts.OnConnect)
 		switch {
 		case done:
@@ -130,8 +141,17 @@ func (c *Client) watchOnce(ctx context.Context, r *request, fn func(ResourceEven
 		return false, false, err
 	}
 	defer resp.Body.Close()
-	if onConnect != nil && !onConnect() {
-		return true, true, nil
+	var idle *idleTimer
+	if b, ok := resp.Body.(*responseBody); ok {
+		idle = b.idle
+	}
+	if onConnect != nil {
+		idle.pause()
+		more := onConnect()
+		idle.resume()
+		if !more {
+			return true, true, nil
+		}
 	}
 	dec := newSSEDecoder(resp.Body, c.cfg.maxLine)
 	for {
@@ -146,7 +166,11 @@ func (c *Client) watchOnce(ctx context.Context, r *request, fn func(ResourceEven
 		if err := json.Unmarshal(ev.data, &e); err != nil {
 			return false, true, parseError(r.method, c.base.Path+r.path, err)
 		}
-		if !fn(e) {
+		// However long fn takes, the subscription is not idle meanwhile.
+		idle.pause()
+		more := fn(e)
+		idle.resume()
+		if !more {
 			return true, true, nil
 		}
 	}

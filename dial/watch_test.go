@@ -156,8 +156,8 @@ func TestWatchSharedRevoked(t *testing.T) {
 }
 
 // TestWatchHeartbeats: a subscription that gets many heartbeats before its event delivers
-// the event alone, without reconnecting, even with a client idle timeout shorter than the
-// quiet time before it.
+// the event alone, without reconnecting, with idle timeouts (the watch's and the client's)
+// shorter than the quiet time before it.
 func TestWatchHeartbeats(t *testing.T) {
 	t.Parallel()
 	const period, idle, beats = 2 * time.Millisecond, 20 * time.Millisecond, 30
@@ -190,13 +190,69 @@ func TestWatchHeartbeats(t *testing.T) {
 	err := c.Watch(ctx, []string{url}, func(e ResourceEvent) bool {
 		got = append(got, e.Action+" "+e.URL)
 		return false
-	}, WatchOptions{OnConnect: func() bool { connects++; return true }})
+	}, WatchOptions{Idle: idle, OnConnect: func() bool { connects++; return true }})
 	require.NoError(t, err)
 	require.NoError(t, <-uploaded)
 	assert.Equal(t, []string{"CREATE " + url}, got, "heartbeats are not events")
 	assert.Equal(t, 1, connects, "heartbeats do not end the subscription")
 	assert.Empty(t, waits.all(), "no reconnection")
 	assert.Greater(t, quiet, idle, "%d heartbeats take longer than the idle timeout", beats)
+}
+
+// TestWatchRenewsASilentSubscription: a subscription that gets neither events nor heartbeats
+// for the watch's idle time is taken for dead and made again, after a reconnection wait.
+func TestWatchRenewsASilentSubscription(t *testing.T) {
+	t.Parallel()
+	cfg := emulator.DefaultConfig()
+	cfg.HeartbeatPeriod = emulator.Duration(time.Hour)
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
+	c, waits := newTestClient(t, srv)
+	connects := 0
+	err := c.Watch(watchContext(t), []string{"files/" + srv.Bucket + "/quiet.txt"}, func(ResourceEvent) bool {
+		t.Error("no event expected")
+		return false
+	}, WatchOptions{Idle: 20 * time.Millisecond, OnConnect: func() bool {
+		connects++
+		return connects < 2
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, 2, connects)
+	assert.Len(t, waits.all(), 1, "one reconnection wait")
+}
+
+// TestWatchSlowCallback: the time fn spends on an event is not idleness of the subscription,
+// however much longer than the idle timeout it is: the next event comes on the same one.
+func TestWatchSlowCallback(t *testing.T) {
+	t.Parallel()
+	cfg := emulator.DefaultConfig()
+	cfg.HeartbeatPeriod = emulator.Duration(5 * time.Millisecond)
+	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
+	c, waits := newTestClient(t, srv)
+	ctx := watchContext(t)
+	url := "files/" + srv.Bucket + "/slow.txt"
+	const idle = 300 * time.Millisecond
+	var got []string
+	connects := 0
+	err := c.Watch(ctx, []string{url}, func(e ResourceEvent) bool {
+		got = append(got, e.Action)
+		if len(got) == 1 {
+			time.Sleep(4 * idle) // slow work on the event, not a wait for anything
+			_, err := c.UploadFile(ctx, url, strings.NewReader("v2"))
+			require.NoError(t, err)
+		}
+		return len(got) < 2
+	}, WatchOptions{Idle: idle, OnConnect: func() bool {
+		connects++
+		if connects == 1 {
+			_, err := c.UploadFile(ctx, url, strings.NewReader("v1"))
+			require.NoError(t, err)
+		}
+		return true
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"CREATE", "UPDATE"}, got)
+	assert.Equal(t, 1, connects, "the subscription was kept")
+	assert.Empty(t, waits.all())
 }
 
 // heartbeatCounter is a transport that closes reached once the bodies of resource

@@ -22,6 +22,20 @@ function TestWatchUploadMoveDelete(t)
   t:equal(seen, { "CREATE inbox/a.txt", "CREATE inbox/b.txt", "DELETE inbox/a.txt", "DELETE inbox/b.txt" })
 end
 
+function TestWatchRenewsASilentSubscription(t)
+  local client = dial.default()
+  local url = client:files_home() .. "silent.txt"
+  local connects, event = 0, nil
+  assert(client:watch(url, function(e) event = e; return false end, {
+    idle = 0.02, wait_min = 0.001, wait_max = 0.002,
+    on_connect = function()
+      connects = connects + 1
+      if connects == 2 then assert(client.files:upload(url, "x")) end
+    end }))
+  t:equal(connects, 2)
+  t:equal(event.action, "CREATE")
+end
+
 function TestWatchSingleURLAndRaise(t)
   local client = dial.default()
   local url = client:files_home() .. "one.txt"
