@@ -160,7 +160,9 @@ func TestWatchSharedRevoked(t *testing.T) {
 // shorter than the quiet time before it.
 func TestWatchHeartbeats(t *testing.T) {
 	t.Parallel()
-	const period, idle, beats = 2 * time.Millisecond, 20 * time.Millisecond, 30
+	// The idle timeouts are a hundred heartbeats long, so that a loaded machine's stalls do not
+	// reach them, and the event comes after twice that.
+	const period, idle, beats = 10 * time.Millisecond, time.Second, 200
 	cfg := emulator.DefaultConfig()
 	cfg.HeartbeatPeriod = emulator.Duration(period)
 	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
@@ -225,18 +227,18 @@ func TestWatchRenewsASilentSubscription(t *testing.T) {
 func TestWatchSlowCallback(t *testing.T) {
 	t.Parallel()
 	cfg := emulator.DefaultConfig()
-	cfg.HeartbeatPeriod = emulator.Duration(5 * time.Millisecond)
+	cfg.HeartbeatPeriod = emulator.Duration(10 * time.Millisecond)
 	srv := emulatortest.NewServer(t, emulatortest.WithConfig(cfg))
 	c, waits := newTestClient(t, srv)
 	ctx := watchContext(t)
 	url := "files/" + srv.Bucket + "/slow.txt"
-	const idle = 300 * time.Millisecond
+	const idle = time.Second // a hundred heartbeats
 	var got []string
 	connects := 0
 	err := c.Watch(ctx, []string{url}, func(e ResourceEvent) bool {
 		got = append(got, e.Action)
 		if len(got) == 1 {
-			time.Sleep(4 * idle) // slow work on the event, not a wait for anything
+			time.Sleep(5 * idle / 2) // slow work on the event, not a wait for anything
 			_, err := c.UploadFile(ctx, url, strings.NewReader("v2"))
 			require.NoError(t, err)
 		}
