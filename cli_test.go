@@ -314,7 +314,7 @@ func TestServe(t *testing.T) {
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, m[1]+"/openai/deployments", nil)
 	require.NoError(t, err)
 	req.Header.Set("Api-Key", emulator.DefaultKey)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testutil.HTTPClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dialua/dialua/emulator/emulatortest"
+	"github.com/dialua/dialua/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,7 +27,7 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	t.n[r.Method]++
 	t.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(r)
+	return testutil.HTTPClient.Transport.RoundTrip(r)
 }
 
 func (t *countingTransport) count(method string) int {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 // TestWatchEvents watches two files: uploads, a move and a delete each give their event, in
@@ -269,7 +270,7 @@ type heartbeatCounter struct {
 }
 
 func (h *heartbeatCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
+	resp, err := testutil.HTTPClient.Transport.RoundTrip(r)
 	if err == nil && strings.HasSuffix(r.URL.Path, "/v1/ops/resource/subscribe") {
 		resp.Body = &heartbeatBody{ReadCloser: resp.Body, h: h}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 // BenchmarkSSEServe measures SSE events per second served to a plain net/http reader that
@@ -25,7 +26,7 @@ func BenchmarkSSEServe(b *testing.B) {
 			srv.URL+"/openai/deployments/bulk/chat/completions", strings.NewReader(body))
 		req.Header.Set("Api-Key", srv.Key)
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testutil.HTTPClient.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
+	"github.com/dialua/dialua/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -224,7 +225,7 @@ func TestChatDelay(t *testing.T) {
 	req.Header.Set("Api-Key", srv.Key)
 	req.Header.Set("Content-Type", "application/json")
 	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testutil.HTTPClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	r := bufio.NewReader(resp.Body)
@@ -293,7 +294,7 @@ func TestChatStreamFaults(t *testing.T) {
 	require.NoError(t, err)
 	req.Header.Set("Api-Key", srv.Key)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testutil.HTTPClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	got, err := io.ReadAll(resp.Body)

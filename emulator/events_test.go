@@ -14,6 +14,7 @@ import (
 
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 // TestSubscribeHeartbeat reads a subscription's raw SSE: while quiet it gets nothing but
@@ -35,7 +36,7 @@ func TestSubscribeHeartbeat(t *testing.T) {
 		strings.NewReader(`{"resources":[{"url":"files/`+watched+`"}]}`))
 	require.NoError(t, err)
 	req.Header.Set("Api-Key", srv.Key)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testutil.HTTPClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

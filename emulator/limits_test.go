@@ -10,6 +10,7 @@ import (
 
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
+	"github.com/dialua/dialua/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -105,7 +106,7 @@ func TestRequestRateLimitConcurrent(t *testing.T) {
 		req.Header.Set("Api-Key", srv.Key)
 		req.Header.Set("Content-Type", "application/json")
 		go func() {
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := testutil.HTTPClient.Do(req)
 			if err != nil {
 				results <- result{body: err.Error()}
 				return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dialua/dialua/emulator"
 	"github.com/dialua/dialua/emulator/emulatortest"
+	"github.com/dialua/dialua/internal/testutil"
 )
 
 // BenchmarkUpload256MiB uploads a 256 MiB file with a multipart body streamed through an
@@ -84,7 +85,7 @@ func BenchmarkUpload256MiB(b *testing.B) {
 				}
 				req.Header.Set("Api-Key", srv.Key)
 				req.Header.Set("Content-Type", mw.FormDataContentType())
-				resp, err := http.DefaultClient.Do(req)
+				resp, err := testutil.HTTPClient.Do(req)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -96,7 +97,7 @@ func BenchmarkUpload256MiB(b *testing.B) {
 				// Delete it, so that an in-memory upload does not replace a live 256 MiB version.
 				req, _ = http.NewRequestWithContext(b.Context(), http.MethodDelete, url, nil)
 				req.Header.Set("Api-Key", srv.Key)
-				if resp, err = http.DefaultClient.Do(req); err != nil {
+				if resp, err = testutil.HTTPClient.Do(req); err != nil {
 					b.Fatal(err)
 				}
 				resp.Body.Close()

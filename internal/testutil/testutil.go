@@ -1,12 +1,13 @@
 // Package testutil holds helpers shared by the tests and benchmarks of several packages: a
-// buffer safe for concurrent writers, the peak heap during an operation, and a source of bytes
-// that takes no memory.
+// buffer safe for concurrent writers, the peak heap during an operation, a source of bytes
+// that takes no memory, and an HTTP client of the tests' own.
 package testutil
 
 import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
 	"runtime"
 	"sync"
 	"time"
@@ -108,3 +109,9 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// HTTPClient is an HTTP client with a transport of its own. Tests use it, not
+// http.DefaultClient: httptest.Server.Close closes the idle connections of
+// http.DefaultTransport, which breaks a request of a parallel test that was about to reuse
+// one (and net/http does not retry a POST or DELETE that met a closed connection).
+var HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
